@@ -1,0 +1,194 @@
+"""Load `content/` (YAML) into the typed model, with errors that point at file, line and field.
+
+Layout of a content directory:
+    course.yaml        the course and chapter metadata
+    objectives.yaml    learning objectives
+    chapter.yaml       the chapter's parts in order (lessons, exercise, quizzes, flashcards, terms)
+    items/*.yaml       the item bank for the diagnostic and the mock exam
+    blueprints.yaml    how each assessment is assembled
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from courseware.errors import ContentError, ContentProblem, Location
+from courseware.model import BlueprintFile, Chapter, Course, CourseContent, ItemFile, Objective
+from courseware.validation import validate_content
+
+M = TypeVar("M", bound=BaseModel)
+PathKey = tuple[str | int, ...]
+
+
+class ObjectiveFile(BaseModel):
+    objectives: list[Objective]
+
+
+@dataclass
+class SourceMap:
+    """Where each value of a YAML document starts, by its path of keys and indexes."""
+
+    file: str
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def location(self, path: Sequence[str | int]) -> Location:
+        key = tuple(path)
+        while key and key not in self.lines:
+            key = key[:-1]
+        return Location(self.file, self.lines.get(key))
+
+
+@dataclass
+class Provenance:
+    """Where each item, part, objective and blueprint was written, for cross-file errors."""
+
+    places: dict[tuple[str, str], Location] = field(default_factory=dict)
+
+    def of(self, kind: str, ident: str) -> Location:
+        return self.places.get((kind, ident), Location(""))
+
+
+def load_content(content_dir: Path | str) -> CourseContent:
+    """Load and validate the whole course; raise ContentError listing every problem found."""
+    content, _ = load_content_with_provenance(content_dir)
+    return content
+
+
+def load_content_with_provenance(content_dir: Path | str) -> tuple[CourseContent, Provenance]:
+    root = Path(content_dir)
+    if not root.is_dir():
+        raise ContentError([ContentProblem(Location(str(root)), "", "content directory not found")])
+    problems: list[ContentProblem] = []
+    provenance = Provenance()
+    reader = _Reader(root, problems, provenance)
+    course = reader.read("course.yaml", Course)
+    objectives = reader.read("objectives.yaml", ObjectiveFile, register=("objectives", "objective"))
+    chapter = reader.read("chapter.yaml", Chapter, register=("parts", "part"))
+    blueprints = reader.read("blueprints.yaml", BlueprintFile, register=("blueprints", "blueprint"))
+    item_files = sorted((root / "items").glob("*.yaml")) if (root / "items").is_dir() else []
+    if not item_files:
+        problems.append(ContentProblem(Location("items/"), "", "no item bank files (items/*.yaml) found"))
+    items = []
+    for path in item_files:
+        item_file = reader.read(f"items/{path.name}", ItemFile, register=("items", "item"))
+        items += item_file.items if item_file else []
+    if problems or None in (course, objectives, chapter, blueprints):
+        raise ContentError(problems)
+    for index, part in enumerate(chapter.parts):
+        if hasattr(part, "item"):
+            provenance.places[("item", part.item.id)] = reader.maps["chapter.yaml"].location(
+                ("parts", index, "item")
+            )
+    content = CourseContent(
+        course=course,
+        objectives=objectives.objectives,
+        chapter=chapter,
+        items=items,
+        blueprints=blueprints.blueprints,
+    )
+    problems += validate_content(content, provenance.of)
+    if problems:
+        raise ContentError(problems)
+    return content, provenance
+
+
+class _Reader:
+    def __init__(self, root: Path, problems: list[ContentProblem], provenance: Provenance):
+        self.root = root
+        self.problems = problems
+        self.provenance = provenance
+        self.maps: dict[str, SourceMap] = {}
+
+    def read(self, name: str, model: type[M], register: tuple[str, str] | None = None) -> M | None:
+        path = self.root / name
+        if not path.is_file():
+            self.problems.append(ContentProblem(Location(name), "", "file not found"))
+            return None
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            self.problems.append(ContentProblem(Location(name), "", f"not UTF-8 text ({error.reason})"))
+            return None
+        data, source_map = self._parse(name, text)
+        if source_map is None:
+            return None
+        self.maps[name] = source_map
+        try:
+            parsed = model.model_validate(data)
+        except ValidationError as error:
+            self.problems += _problems_from(error, source_map)
+            return None
+        if register:
+            self._register(parsed, source_map, *register)
+        return parsed
+
+    def _parse(self, name: str, text: str) -> tuple[Any, SourceMap | None]:
+        source_map = SourceMap(name)
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            problem = getattr(error, "problem", None) or str(error)
+            self.problems.append(ContentProblem(Location(name, line), "", f"invalid YAML: {problem}"))
+            return None, None
+        if node is None:
+            self.problems.append(ContentProblem(Location(name), "", "file is empty"))
+            return None, None
+        self.problems += _index_nodes(node, (), source_map)
+        return data, source_map
+
+    def _register(self, parsed: BaseModel, source_map: SourceMap, list_field: str, kind: str) -> None:
+        for index, entry in enumerate(getattr(parsed, list_field)):
+            self.provenance.places[(kind, entry.id)] = source_map.location((list_field, index))
+
+
+def _index_nodes(node: yaml.Node, path: PathKey, source_map: SourceMap) -> list[ContentProblem]:
+    """Record the line of every value; report duplicate keys, which YAML would silently drop."""
+    source_map.lines[path] = node.start_mark.line + 1
+    problems: list[ContentProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                location = Location(source_map.file, key_node.start_mark.line + 1)
+                problems.append(ContentProblem(location, _dotted(path + (key,)), "duplicate key"))
+            seen.add(key)
+            problems += _index_nodes(value_node, path + (key,), source_map)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            problems += _index_nodes(child, path + (index,), source_map)
+    return problems
+
+
+def _problems_from(error: ValidationError, source_map: SourceMap) -> list[ContentProblem]:
+    problems = []
+    for detail in error.errors():
+        path = _yaml_path(detail["loc"])
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = "unknown field (check its spelling)"
+        problems.append(ContentProblem(source_map.location(path), _dotted(path), message))
+    return problems
+
+
+def _yaml_path(loc: Iterable[str | int]) -> PathKey:
+    """Drop pydantic's union tags (e.g. 'lesson' in parts.0.lesson.cards) to get the YAML path."""
+    tags = {"lesson", "exercise", "quiz", "flashcards", "key_terms"}
+    parts = list(loc)
+    return tuple(p for i, p in enumerate(parts) if not (p in tags and i > 0 and isinstance(parts[i - 1], int)))
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

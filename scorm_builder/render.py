@@ -1,0 +1,80 @@
+"""Render SCO pages from the shared Jinja2 templates (`templates/`), the same look as the LTI tool."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from courseware.model import CourseContent, ExercisePart, FlashcardsPart, ObjectiveKind, QuizPart
+from scorm_builder.layout import Sco
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+#: Raw HTML in content is escaped, never passed through: content is text, not markup.
+_markdown = MarkdownIt("commonmark", {"html": False, "typographer": False})
+
+
+def markdown_block(text: str) -> Markup:
+    return Markup(_markdown.render(text))  # noqa: S704 - markdown-it escapes raw HTML (html=False)
+
+
+def markdown_inline(text: str) -> Markup:
+    return Markup(_markdown.renderInline(text))  # noqa: S704 - as above
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = markdown_block
+    env.filters["mdi"] = markdown_inline
+    return env
+
+
+def activity_choices(content: CourseContent) -> list[tuple[str, str, str]]:
+    """(letter, objective id, title) for the exercise's matching targets: SCORM 1.2 wants 1-char ids."""
+    activities = [o for o in content.objectives if o.kind is ObjectiveKind.activity]
+    return [(chr(ord("a") + i), o.id, o.title) for i, o in enumerate(activities)]
+
+
+def sco_config(sco: Sco, content: CourseContent) -> dict:
+    """What the page script needs: page order, mastery score and the answers it grades in the browser."""
+    letters = {objective_id: letter for letter, objective_id, _ in activity_choices(content)}
+    config: dict = {
+        "sco": sco.id,
+        "pages": [page.id for page in sco.pages],
+        "masteryScore": sco.mastery_score,
+        "quizzes": [{"id": q.item.id, "answer": q.item.answer_letter, "page": q.id} for q in sco.quizzes],
+    }
+    for page in sco.pages:
+        if isinstance(page, ExercisePart):
+            config["exercise"] = {"id": page.id, "answers": [letters[step.answer] for step in page.steps]}
+        if isinstance(page, FlashcardsPart):
+            config["flashcards"] = {"id": page.id, "count": len(page.cards)}
+    return config
+
+
+def render_sco(sco: Sco, content: CourseContent, *, package_title: str, standalone_nav: bool) -> str:
+    template = environment().get_template("scorm/sco.html")
+    return template.render(
+        sco=sco,
+        course=content.course,
+        package_title=package_title,
+        objectives={o.id: o for o in content.objectives},
+        activities=activity_choices(content),
+        config_json=Markup(json.dumps(sco_config(sco, content), separators=(",", ":")).replace("<", "\\u003c")),
+        show_nav=standalone_nav and len(sco.pages) > 1,
+        QuizPart=QuizPart,
+    )

@@ -132,7 +132,7 @@ class _Reader:
         source_map = SourceMap(name)
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+            data = yaml.load(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = mark.line + 1 if mark else None
@@ -160,12 +160,12 @@ def _index_nodes(node: yaml.Node, path: PathKey, source_map: SourceMap) -> list[
             key = key_node.value
             if key in seen:
                 location = Location(source_map.file, key_node.start_mark.line + 1)
-                problems.append(ContentProblem(location, _dotted(path + (key,)), "duplicate key"))
+                problems.append(ContentProblem(location, _dotted((*path, key)), "duplicate key"))
             seen.add(key)
-            problems += _index_nodes(value_node, path + (key,), source_map)
+            problems += _index_nodes(value_node, (*path, key), source_map)
     elif isinstance(node, yaml.SequenceNode):
         for index, child in enumerate(node.value):
-            problems += _index_nodes(child, path + (index,), source_map)
+            problems += _index_nodes(child, (*path, index), source_map)
     return problems
 
 
@@ -184,7 +184,9 @@ def _yaml_path(loc: Iterable[str | int]) -> PathKey:
     """Drop pydantic's union tags (e.g. 'lesson' in parts.0.lesson.cards) to get the YAML path."""
     tags = {"lesson", "exercise", "quiz", "flashcards", "key_terms"}
     parts = list(loc)
-    return tuple(p for i, p in enumerate(parts) if not (p in tags and i > 0 and isinstance(parts[i - 1], int)))
+    return tuple(
+        p for i, p in enumerate(parts) if not (p in tags and i > 0 and isinstance(parts[i - 1], int))
+    )
 
 
 def _dotted(path: Sequence[str | int]) -> str:

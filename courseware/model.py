@@ -7,7 +7,7 @@ satisfiable) that a single model cannot check alone.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -46,7 +46,7 @@ class Course(Strict):
         return self
 
 
-class ObjectiveKind(str, Enum):
+class ObjectiveKind(StrEnum):
     activity = "activity"  # one of the six service value chain activities
     concept = "concept"  # value streams, SVS vs SVC, continual improvement...
 
@@ -66,14 +66,14 @@ class Objective(Strict):
 # --- items ---------------------------------------------------------------------------------
 
 
-class ItemStyle(str, Enum):
+class ItemStyle(StrEnum):
     standard = "standard"
     negative = "negative"
     missing_word = "missing-word"
     which_two = "which-two"
 
 
-class Pool(str, Enum):
+class Pool(StrEnum):
     open = "open"  # diagnostic and practice (spaced review)
     mock = "mock"  # reserved for the mock exam
     chapter = "chapter"  # the chapter's own quizzes (shipped in SCORM packages)
@@ -215,7 +215,7 @@ class Chapter(Strict):
 # --- blueprints ----------------------------------------------------------------------------
 
 
-class BlueprintKind(str, Enum):
+class BlueprintKind(StrEnum):
     diagnostic = "diagnostic"
     mock_exam = "mock_exam"
     knowledge_check = "knowledge_check"

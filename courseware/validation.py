@@ -78,7 +78,9 @@ def _item_pools(content: CourseContent, locate: Locate) -> list[ContentProblem]:
         where = locate("item", item.id)
         if item.pool is Pool.chapter:
             problems.append(ContentProblem(where, "pool", "bank items use pool open or mock, not chapter"))
-        missing = [letter for letter, option in zip("abcd", item.options) if not option.rationale]
+        missing = [
+            letter for letter, option in zip("abcd", item.options, strict=False) if not option.rationale
+        ]
         if missing:
             message = f"every bank item option needs a rationale; missing for option(s) {', '.join(missing)}"
             problems.append(ContentProblem(where, "options", message))
@@ -108,7 +110,9 @@ def _fixed_items(blueprint: Blueprint, items_by_id: dict[str, Item], where: Loca
         if item is None:
             problems.append(ContentProblem(where, "items", f"unknown item {ident!r}"))
         elif item.pool not in blueprint.pools:
-            message = f"item {ident!r} is in pool {item.pool.value}, not in {[p.value for p in blueprint.pools]}"
+            message = (
+                f"item {ident!r} is in pool {item.pool.value}, not in {[p.value for p in blueprint.pools]}"
+            )
             problems.append(ContentProblem(where, "items", message))
     return problems
 

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from courseware.model import CourseContent, ExercisePart, FlashcardsPart, ObjectiveKind, QuizPart
+from courseware.model import CourseContent, ExercisePart, FlashcardsPart, ObjectiveKind
 from scorm_builder.layout import Sco
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,11 @@ def sco_config(sco: Sco, content: CourseContent) -> dict:
     return config
 
 
+def _json_for_script(data: dict) -> Markup:
+    """JSON safe inside <script>: '<' is escaped so no text can close the element."""
+    return Markup(json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"))  # noqa: S704
+
+
 def render_sco(sco: Sco, content: CourseContent, *, package_title: str, standalone_nav: bool) -> str:
     template = environment().get_template("scorm/sco.html")
     return template.render(
@@ -74,7 +79,6 @@ def render_sco(sco: Sco, content: CourseContent, *, package_title: str, standalo
         package_title=package_title,
         objectives={o.id: o for o in content.objectives},
         activities=activity_choices(content),
-        config_json=Markup(json.dumps(sco_config(sco, content), separators=(",", ":")).replace("<", "\\u003c")),
+        config_json=_json_for_script(sco_config(sco, content)),
         show_nav=standalone_nav and len(sco.pages) > 1,
-        QuizPart=QuizPart,
     )

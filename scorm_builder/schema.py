@@ -74,7 +74,7 @@ class _LocalSchemaResolver(etree.Resolver):
 
     _names = frozenset(p.name for p in SCHEMA_FILES)
 
-    def resolve(self, system_url, public_id, context):  # noqa: ANN001, ANN201 - lxml's signature
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:
         name = (system_url or "").replace("\\", "/").rsplit("/", 1)[-1]
         if name in self._names:
             return self.resolve_string(_schema_text(name), context, base_url=(SCHEMA_DIR / name).as_uri())

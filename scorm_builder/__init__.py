@@ -1,0 +1,1 @@
+"""SCORM 1.2 packages from the course content: render, manifest, package, validate."""

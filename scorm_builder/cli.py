@@ -1,0 +1,72 @@
+"""`scorm-builder`: build SCORM 1.2 packages from `content/`, and validate any SCORM 1.2 zip."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from courseware import ContentError, load_content
+from scorm_builder.package import BuildError, build_packages
+from scorm_builder.validate import Severity, format_report, validate_package
+
+DEFAULT_CONTENT = Path(__file__).resolve().parent.parent / "content"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="skarp", message="%(prog)s %(version)s")
+def main() -> None:
+    """Build and check SCORM 1.2 packages of the Skarp course."""
+
+
+@main.command()
+@click.argument(
+    "content_dir", required=False, default=DEFAULT_CONTENT, type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    default=Path("dist"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder the zips are written to.",
+)
+@click.option("--multi-sco", is_flag=True, help="One SCO per part, so the LMS shows a table of contents.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def build(content_dir: Path, out_dir: Path, multi_sco: bool, quiet: bool) -> None:
+    """Build the chapter package and the knowledge-check package from CONTENT_DIR.
+
+    By default the chapter is one SCO with its own navigation (the layout that imports most
+    reliably); --multi-sco makes one SCO per part. Nothing is written if the content is invalid.
+    """
+    say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
+    say(f"loading content from {content_dir}")
+    try:
+        content = load_content(content_dir)
+        built = build_packages(content, out_dir, multi_sco=multi_sco, progress=say)
+    except ContentError as error:
+        raise click.ClickException(f"{error.summary()}\nNothing was written.") from None
+    except BuildError as error:
+        raise click.ClickException(f"{error}\nNothing was written.") from None
+    for package in built:
+        click.echo(str(package.path))
+
+
+@main.command()
+@click.argument("packages", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def validate(packages: tuple[Path, ...], strict: bool) -> None:
+    """Check SCORM 1.2 zips: schema, packaging, references, files, paths and external URLs."""
+    failed = False
+    for path in packages:
+        report = validate_package(path)
+        click.echo(format_report(report))
+        has_warnings = any(f.severity is Severity.warning for f in report.findings)
+        failed = failed or not report.ok or (strict and has_warnings)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -73,6 +73,7 @@
     this.location = "";
     this.suspendData = "";
     this.masteryScore = null;
+    this.scoreRaw = "";
   }
 
   Runtime.prototype._check = function (call, element) {
@@ -101,6 +102,7 @@
     this.entry = this.get("cmi.core.entry");
     this.location = this.get("cmi.core.lesson_location");
     this.suspendData = this.get("cmi.suspend_data");
+    this.scoreRaw = this.get("cmi.core.score.raw");
     var lmsMastery = parseFloat(this.get("cmi.student_data.mastery_score"));
     if (!isNaN(lmsMastery) && lmsMastery >= 0 && lmsMastery <= 100) this.masteryScore = lmsMastery;
     if (this.status === "not attempted" || this.status === "") this.setStatus("incomplete");
@@ -142,9 +144,12 @@
 
   /** Score 0-100 is set before the status, as LMSs that derive status from score expect. */
   Runtime.prototype.setScore = function (raw) {
+    var value = String(Math.round(raw));
+    if (value === this.scoreRaw) return;
+    this.scoreRaw = value;
     this.set("cmi.core.score.min", "0");
     this.set("cmi.core.score.max", "100");
-    this.set("cmi.core.score.raw", String(Math.round(raw)));
+    this.set("cmi.core.score.raw", value);
   };
 
   Runtime.prototype.saveProgress = function (location, suspendData) {

@@ -46,7 +46,7 @@ def built(content: CourseContent, tmp_path_factory: pytest.TempPathFactory) -> d
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def end_headers(self) -> None:
@@ -84,7 +84,9 @@ def server(web_root: Path) -> Iterator[str]:
 def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (the Makefile's setup does)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium (the Makefile's setup does)"
+        )
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

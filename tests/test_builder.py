@@ -127,8 +127,10 @@ def test_build_in_a_separate_process_is_byte_identical(built, tmp_path):
 
 def test_no_diagnostic_or_mock_exam_item_is_shipped(built, content):
     texts = b"".join(data for package in built.values() for data in read_zip(package.path).values())
+    chapter_text = content.chapter.model_dump_json()
     for item in content.items:
-        assert item.stem.encode() not in texts, item.id
+        if item.stem not in chapter_text:  # a stem may quote the chapter ("Which statement BEST...")
+            assert item.stem.encode() not in texts, item.id
         assert f'"{item.id}"'.encode() not in texts, item.id
 
 

@@ -10,8 +10,7 @@ Layout of a content directory:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,39 +18,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from courseware.errors import ContentError, ContentProblem, Location
-from courseware.model import BlueprintFile, Chapter, Course, CourseContent, ItemFile, Objective
+from courseware.model import BlueprintFile, Chapter, Course, CourseContent, ItemFile, ObjectiveFile
+from courseware.provenance import PathKey, Provenance, SourceMap, dotted
 from courseware.validation import validate_content
 
 M = TypeVar("M", bound=BaseModel)
-PathKey = tuple[str | int, ...]
-
-
-class ObjectiveFile(BaseModel):
-    objectives: list[Objective]
-
-
-@dataclass
-class SourceMap:
-    """Where each value of a YAML document starts, by its path of keys and indexes."""
-
-    file: str
-    lines: dict[PathKey, int] = field(default_factory=dict)
-
-    def location(self, path: Sequence[str | int]) -> Location:
-        key = tuple(path)
-        while key and key not in self.lines:
-            key = key[:-1]
-        return Location(self.file, self.lines.get(key))
-
-
-@dataclass
-class Provenance:
-    """Where each item, part, objective and blueprint was written, for cross-file errors."""
-
-    places: dict[tuple[str, str], Location] = field(default_factory=dict)
-
-    def of(self, kind: str, ident: str) -> Location:
-        return self.places.get((kind, ident), Location(""))
 
 
 def load_content(content_dir: Path | str) -> CourseContent:
@@ -82,9 +53,7 @@ def load_content_with_provenance(content_dir: Path | str) -> tuple[CourseContent
         raise ContentError(problems)
     for index, part in enumerate(chapter.parts):
         if hasattr(part, "item"):
-            provenance.places[("item", part.item.id)] = reader.maps["chapter.yaml"].location(
-                ("parts", index, "item")
-            )
+            provenance.add("item", part.item.id, reader.maps["chapter.yaml"], ("parts", index, "item"))
     content = CourseContent(
         course=course,
         objectives=objectives.objectives,
@@ -92,7 +61,7 @@ def load_content_with_provenance(content_dir: Path | str) -> tuple[CourseContent
         items=items,
         blueprints=blueprints.blueprints,
     )
-    problems += validate_content(content, provenance.of)
+    problems += validate_content(content, provenance)
     if problems:
         raise ContentError(problems)
     return content, provenance
@@ -147,7 +116,7 @@ class _Reader:
 
     def _register(self, parsed: BaseModel, source_map: SourceMap, list_field: str, kind: str) -> None:
         for index, entry in enumerate(getattr(parsed, list_field)):
-            self.provenance.places[(kind, entry.id)] = source_map.location((list_field, index))
+            self.provenance.add(kind, entry.id, source_map, (list_field, index))
 
 
 def _index_nodes(node: yaml.Node, path: PathKey, source_map: SourceMap) -> list[ContentProblem]:
@@ -160,7 +129,7 @@ def _index_nodes(node: yaml.Node, path: PathKey, source_map: SourceMap) -> list[
             key = key_node.value
             if key in seen:
                 location = Location(source_map.file, key_node.start_mark.line + 1)
-                problems.append(ContentProblem(location, _dotted((*path, key)), "duplicate key"))
+                problems.append(ContentProblem(location, dotted((*path, key)), "duplicate key"))
             seen.add(key)
             problems += _index_nodes(value_node, (*path, key), source_map)
     elif isinstance(node, yaml.SequenceNode):
@@ -176,7 +145,7 @@ def _problems_from(error: ValidationError, source_map: SourceMap) -> list[Conten
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
             message = "unknown field (check its spelling)"
-        problems.append(ContentProblem(source_map.location(path), _dotted(path), message))
+        problems.append(ContentProblem(source_map.location(path), dotted(path), message))
     return problems
 
 
@@ -187,10 +156,3 @@ def _yaml_path(loc: Iterable[str | int]) -> PathKey:
     return tuple(
         p for i, p in enumerate(parts) if not (p in tags and i > 0 and isinstance(parts[i - 1], int))
     )
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text

@@ -63,6 +63,10 @@ class Objective(Strict):
     examples: list[Text] = []
 
 
+class ObjectiveFile(Strict):
+    objectives: list[Objective]
+
+
 # --- items ---------------------------------------------------------------------------------
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
-from courseware.errors import ContentProblem, Location
+from courseware.errors import ContentProblem
 from courseware.model import (
     Blueprint,
     CourseContent,
@@ -16,116 +15,132 @@ from courseware.model import (
     Pool,
     QuizPart,
 )
+from courseware.provenance import Provenance
 
-Locate = Callable[[str, str], Location]
 
-
-def validate_content(content: CourseContent, locate: Locate | None = None) -> list[ContentProblem]:
+def validate_content(content: CourseContent, provenance: Provenance | None = None) -> list[ContentProblem]:
     """Every cross-reference problem in the course; an empty list means the content is sound."""
-    locate = locate or (lambda kind, ident: Location(""))
+    where = provenance or Provenance()
     checks = (_unique_ids, _objective_references, _item_pools, _blueprints)
-    return [problem for check in checks for problem in check(content, locate)]
+    return [problem for check in checks for problem in check(content, where)]
 
 
-def _unique_ids(content: CourseContent, locate: Locate) -> list[ContentProblem]:
+def _problem(where: Provenance, kind: str, ident: str, sub: tuple, message: str) -> ContentProblem:
+    location, field = where.at(kind, ident, *sub)
+    return ContentProblem(location, field, message)
+
+
+def _unique_ids(content: CourseContent, where: Provenance) -> list[ContentProblem]:
     groups = {
         "objective": [o.id for o in content.objectives],
         "part": [p.id for p in content.chapter.parts],
         "item": [i.id for i in content.all_items()],
         "blueprint": [b.id for b in content.blueprints],
     }
-    return [
-        ContentProblem(locate(kind, ident), "id", f"duplicate {kind} id {ident!r} (ids must be unique)")
-        for kind, ids in groups.items()
-        for ident, count in Counter(ids).items()
-        if count > 1
-    ]
-
-
-def _objective_references(content: CourseContent, locate: Locate) -> list[ContentProblem]:
-    known = {o.id for o in content.objectives}
-    activities = {o.id for o in content.objectives if o.kind is ObjectiveKind.activity}
     problems = []
+    for kind, ids in groups.items():
+        for ident, count in Counter(ids).items():
+            if count < 2:
+                continue
+            places = where.every(kind, ident, "id") or [where.at(kind, ident, "id")]
+            others = ", ".join(str(location) for location, _ in places if location.file)
+            message = f"duplicate {kind} id {ident!r}: ids must be unique (written at {others})"
+            problems += [ContentProblem(location, field, message) for location, field in places]
+    return problems
 
-    def unknown(where: Location, field: str, ident: str) -> None:
-        problems.append(
-            ContentProblem(where, field, f"unknown objective {ident!r} (known: {', '.join(sorted(known))})")
-        )
 
+def _objective_references(content: CourseContent, where: Provenance) -> list[ContentProblem]:
+    known = {o.id for o in content.objectives}
+    activities = [o.id for o in content.objectives if o.kind is ObjectiveKind.activity]
+
+    def unknown(ident: str) -> str:
+        return f"unknown objective {ident!r} (known: {', '.join(sorted(known))})"
+
+    problems = []
     for item in content.all_items():
         if item.objective not in known:
-            unknown(locate("item", item.id), "objective", item.objective)
+            problems.append(_problem(where, "item", item.id, ("objective",), unknown(item.objective)))
     for part in content.chapter.parts_of(LessonPart):
-        for ident in part.objectives:
+        for index, ident in enumerate(part.objectives):
             if ident not in known:
-                unknown(locate("part", part.id), "objectives", ident)
+                problems.append(_problem(where, "part", part.id, ("objectives", index), unknown(ident)))
     for part in content.chapter.parts_of(ExercisePart):
-        for number, step in enumerate(part.steps, start=1):
+        for index, step in enumerate(part.steps):
             if step.answer not in activities:
-                message = f"step {number} answer {step.answer!r} is not a value chain activity objective"
-                problems.append(ContentProblem(locate("part", part.id), "steps", message))
+                message = (
+                    f"step {index + 1} answer {step.answer!r} is not a value chain activity objective"
+                    f" (one of: {', '.join(activities)})"
+                )
+                problems.append(_problem(where, "part", part.id, ("steps", index, "answer"), message))
     for blueprint in content.blueprints:
         for ident in blueprint.per_objective:
             if ident not in known:
-                unknown(locate("blueprint", blueprint.id), "per_objective", ident)
+                sub = ("per_objective", ident)
+                problems.append(_problem(where, "blueprint", blueprint.id, sub, unknown(ident)))
     return problems
 
 
-def _item_pools(content: CourseContent, locate: Locate) -> list[ContentProblem]:
+def _item_pools(content: CourseContent, where: Provenance) -> list[ContentProblem]:
     """Bank items teach through every option, and only chapter quizzes may ship in SCORM packages."""
     problems = []
     for item in content.items:
-        where = locate("item", item.id)
         if item.pool is Pool.chapter:
-            problems.append(ContentProblem(where, "pool", "bank items use pool open or mock, not chapter"))
-        missing = [
-            letter for letter, option in zip("abcd", item.options, strict=False) if not option.rationale
-        ]
-        if missing:
-            message = f"every bank item option needs a rationale; missing for option(s) {', '.join(missing)}"
-            problems.append(ContentProblem(where, "options", message))
+            message = "bank items use pool open or mock; chapter is for the chapter's quizzes"
+            problems.append(_problem(where, "item", item.id, ("pool",), message))
+        for index, option in enumerate(item.options):
+            if not option.rationale:
+                message = f"option {'abcd'[index]} needs a rationale: bank items explain every option"
+                problems.append(_problem(where, "item", item.id, ("options", index, "rationale"), message))
     for part in content.chapter.parts_of(QuizPart):
         if part.item.pool is not Pool.chapter:
             message = "a chapter quiz item uses pool chapter (it ships inside SCORM packages)"
-            problems.append(ContentProblem(locate("item", part.item.id), "pool", message))
+            problems.append(_problem(where, "item", part.item.id, ("pool",), message))
     return problems
 
 
-def _blueprints(content: CourseContent, locate: Locate) -> list[ContentProblem]:
-    items_by_id = {item.id: item for item in content.all_items()}
+def _blueprints(content: CourseContent, where: Provenance) -> list[ContentProblem]:
     problems = []
     for blueprint in content.blueprints:
-        where = locate("blueprint", blueprint.id)
         if blueprint.items:
-            problems += _fixed_items(blueprint, items_by_id, where)
+            problems += _fixed_items(blueprint, content.all_items(), where)
         else:
-            problems += _draw_satisfiable(blueprint, content.all_items(), where)
+            known = {o.id for o in content.objectives}
+            problems += _draw_satisfiable(blueprint, content.all_items(), known, where)
     return problems
 
 
-def _fixed_items(blueprint: Blueprint, items_by_id: dict[str, Item], where: Location) -> list[ContentProblem]:
+def _fixed_items(blueprint: Blueprint, items: list[Item], where: Provenance) -> list[ContentProblem]:
+    pools_by_id: dict[str, set[Pool]] = {}
+    for item in items:
+        pools_by_id.setdefault(item.id, set()).add(item.pool)
     problems = []
-    for ident in blueprint.items:
-        item = items_by_id.get(ident)
-        if item is None:
-            problems.append(ContentProblem(where, "items", f"unknown item {ident!r}"))
-        elif item.pool not in blueprint.pools:
-            message = (
-                f"item {ident!r} is in pool {item.pool.value}, not in {[p.value for p in blueprint.pools]}"
-            )
-            problems.append(ContentProblem(where, "items", message))
+    for index, ident in enumerate(blueprint.items):
+        sub = ("items", index)
+        if ident not in pools_by_id:
+            problems.append(_problem(where, "blueprint", blueprint.id, sub, f"unknown item {ident!r}"))
+        elif not pools_by_id[ident] & set(blueprint.pools):
+            allowed = ", ".join(p.value for p in blueprint.pools)
+            found = ", ".join(sorted(p.value for p in pools_by_id[ident]))
+            message = f"item {ident!r} is in pool {found}, not in the blueprint's pools ({allowed})"
+            problems.append(_problem(where, "blueprint", blueprint.id, sub, message))
     return problems
 
 
-def _draw_satisfiable(blueprint: Blueprint, items: list[Item], where: Location) -> list[ContentProblem]:
+def _draw_satisfiable(
+    blueprint: Blueprint, items: list[Item], objectives: set[str], where: Provenance
+) -> list[ContentProblem]:
+    """Enough items per objective in the blueprint's pools (unknown objectives are reported elsewhere)."""
     available = Counter(item.objective for item in items if item.pool in blueprint.pools)
+    known = {item.objective for item in items} | set(objectives)
     pools = "/".join(p.value for p in blueprint.pools)
     return [
-        ContentProblem(
+        _problem(
             where,
-            f"per_objective.{objective}",
+            "blueprint",
+            blueprint.id,
+            ("per_objective", objective),
             f"needs {needed} items but the bank has {available[objective]} in pool {pools}",
         )
         for objective, needed in blueprint.per_objective.items()
-        if available[objective] < needed
+        if available[objective] < needed and objective in known
     ]

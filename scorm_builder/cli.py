@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import click
 
 from courseware import ContentError, load_content
 from scorm_builder.package import BuildError, build_packages
+from scorm_builder.preview import serve
 from scorm_builder.validate import Severity, format_report, validate_package
 
 DEFAULT_CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -66,6 +68,35 @@ def validate(packages: tuple[Path, ...], strict: bool) -> None:
         has_warnings = any(f.severity is Severity.warning for f in report.findings)
         failed = failed or not report.ok or (strict and has_warnings)
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("packages", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+def preview(packages: tuple[Path, ...], host: str, port: int) -> None:
+    """Play packages in a local sandbox LMS (scorm-again) and show what the LMS receives.
+
+    PACKAGES are zips or folders of zips (default: dist/).
+    """
+    zips = _zips(packages or (Path("dist"),))
+    if not zips:
+        raise click.ClickException("no .zip packages found: run `scorm-builder build` first")
+    try:
+        with serve(zips, host, port) as url:
+            click.echo(f"SCORM sandbox LMS on {url}/ (Ctrl+C to stop)")
+            threading.Event().wait()
+    except (FileNotFoundError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+
+
+def _zips(paths: tuple[Path, ...]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.glob("*.zip")) if path.is_dir() else [path]
+    return found
 
 
 if __name__ == "__main__":

@@ -92,6 +92,9 @@ def answer(sco, option_text: str) -> None:
 
 
 def go_to(sco, title: str) -> None:
+    """Pick a page from the table of contents, opening it first where it is collapsed (narrow screens)."""
+    if not sco.locator("[data-role=toc]").evaluate("el => el.open"):
+        sco.locator("[data-role=toc] summary").click()
     sco.get_by_role("navigation", name="Chapter contents").get_by_role("link", name=title).click()
 
 

@@ -630,7 +630,7 @@ def test_duplicate_item_id_across_two_files_names_both(tmp_path, name, old, new,
     """An author must be told both places, or they cannot tell which one to rename."""
     root = copy_content(tmp_path)
     edit(root, name, old, new)
-    ident = new.split("id: ")[1].strip()
+    ident = new.split("id: ")[1].split()[0]
     kind = "objective" if name == "objectives.yaml" else "item"
     problems = [p for p in problems_of(root) if f"duplicate {kind} id {ident!r}" in p.message]
     assert problems, "the duplicate id is not reported"

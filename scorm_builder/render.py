@@ -7,25 +7,14 @@ from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from courseware.markup import markdown_block, markdown_inline
 from courseware.model import CourseContent, ExercisePart, FlashcardsPart, ObjectiveKind
 from scorm_builder.layout import Sco
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-
-#: Raw HTML in content is escaped, never passed through: content is text, not markup.
-_markdown = MarkdownIt("commonmark", {"html": False, "typographer": False})
-
-
-def markdown_block(text: str) -> Markup:
-    return Markup(_markdown.render(text))  # noqa: S704 - markdown-it escapes raw HTML (html=False)
-
-
-def markdown_inline(text: str) -> Markup:
-    return Markup(_markdown.renderInline(text))  # noqa: S704 - as above
 
 
 @cache

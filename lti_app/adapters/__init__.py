@@ -1,0 +1,1 @@
+"""Adapters at the edges: the database (SQLAlchemy), Redis, and the LMS over HTTP."""

@@ -1,0 +1,185 @@
+"""What must not be lost, as SQLAlchemy tables: registrations, tool keys, launches, attempts, answers.
+
+The schema is managed by Alembic (lti_app/migrations); these classes are its source.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite drops the zone; this puts it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: use datetime.now(UTC)")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class Platform(Base):
+    """An LMS registration: one issuer may register the tool several times (one client_id each)."""
+
+    __tablename__ = "platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_platform_issuer_client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(500))
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    key_set_url: Mapped[str] = mapped_column(String(1000))
+    auth_audience: Mapped[str | None] = mapped_column(String(1000))
+    product_family: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="platform", cascade="all, delete-orphan", order_by="Deployment.id"
+    )
+
+    @property
+    def origin(self) -> str:
+        """scheme://host[:port] of the LMS, for CSP frame-ancestors."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.auth_login_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+class Deployment(Base):
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id", name="uq_deployment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class ToolKey(Base):
+    """An RSA key of the tool. The newest active key signs; older ones stay in the JWKS until retired."""
+
+    __tablename__ = "tool_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(100), unique=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column()
+
+
+class LaunchRecord(Base):
+    """A validated launch: who, where and what, so a page reload works even after Redis is flushed."""
+
+    __tablename__ = "launches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    user_sub: Mapped[str] = mapped_column(String(500))
+    user_name: Mapped[str] = mapped_column(String(500), default="")
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    context_id: Mapped[str] = mapped_column(String(500), default="")
+    context_title: Mapped[str] = mapped_column(String(500), default="")
+    resource_link_id: Mapped[str] = mapped_column(String(500), default="")
+    assessment_id: Mapped[str] = mapped_column(String(100), default="")
+    message_type: Mapped[str] = mapped_column(String(100))
+    claims: Mapped[dict[str, Any]] = mapped_column(default=dict)  # AGS, NRPS, deep linking settings
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class Attempt(Base):
+    """One learner's attempt at one assessment in one resource link."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index(
+            "ix_attempt_owner",
+            "platform_id",
+            "deployment_id",
+            "resource_link_id",
+            "user_sub",
+            "assessment_id",
+        ),
+        Index(
+            "uq_one_open_attempt",
+            "platform_id",
+            "deployment_id",
+            "resource_link_id",
+            "user_sub",
+            "assessment_id",
+            unique=True,
+            sqlite_where=text("status = 'open' AND preview = 0"),
+            postgresql_where=text("status = 'open' AND NOT preview"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    context_id: Mapped[str] = mapped_column(String(500), default="")
+    resource_link_id: Mapped[str] = mapped_column(String(500))
+    user_sub: Mapped[str] = mapped_column(String(500))
+    user_name: Mapped[str] = mapped_column(String(500), default="")
+    assessment_id: Mapped[str] = mapped_column(String(100))
+    preview: Mapped[bool] = mapped_column(Boolean, default=False)
+    seed: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[list[Any]] = mapped_column()  # [{"item_id": ..., "option_order": [...]}]
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | submitted
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline_at: Mapped[datetime | None] = mapped_column()
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    submitted_by: Mapped[str | None] = mapped_column(String(20))  # learner | timer
+    correct: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    by_objective: Mapped[dict[str, Any] | None] = mapped_column()
+    answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
+
+
+class Answer(Base):
+    """The learner's current choice for one item (original option index), saved as they go."""
+
+    __tablename__ = "answers"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    chosen: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")

@@ -1,0 +1,127 @@
+"""Commands for LMS admins and operators, through Flask's click integration.
+
+flask --app lti_app db upgrade
+flask --app lti_app platforms add|list|remove|add-deployment
+flask --app lti_app keys list|rotate|retire
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from lti_app.adapters import migrations
+from lti_app.adapters.db import db
+from lti_app.lti import keys as tool_keys
+from lti_app.services.platforms import (
+    PlatformError,
+    PlatformSpec,
+    add_deployment,
+    add_platform,
+    list_platforms,
+    remove_platform,
+)
+
+db_cli = AppGroup("db", help="The database schema (Alembic migrations).")
+platforms_cli = AppGroup("platforms", help="LMS registrations (issuer, client_id, deployments, URLs).")
+keys_cli = AppGroup("keys", help="The tool's RSA keys (JWKS at /lti/jwks.json).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Bring the database schema up to REVISION (default: the latest)."""
+    migrations.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@platforms_cli.command("add")
+@click.option("--name", default="", help="A label for admins (default: the issuer).")
+@click.option("--issuer", required=True, help="The platform's issuer (iss), e.g. https://moodle.example.edu")
+@click.option("--client-id", required=True, help="The client_id the platform gave this tool.")
+@click.option("--auth-login-url", required=True, help="The platform's OIDC authorization endpoint.")
+@click.option("--auth-token-url", required=True, help="The platform's OAuth2 token endpoint.")
+@click.option("--key-set-url", required=True, help="The platform's JWKS URL.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="A deployment id (repeatable).")
+@click.option("--auth-audience", default=None, help="Audience for token requests, if not the token URL.")
+def platforms_add(
+    name: str, issuer: str, client_id: str, deployment_ids: tuple[str, ...], **urls: str
+) -> None:
+    """Register an LMS by hand (Moodle's manual registration, Canvas developer keys)."""
+    spec = PlatformSpec(name=name, issuer=issuer, client_id=client_id, deployment_ids=deployment_ids, **urls)
+    try:
+        platform = add_platform(db(), spec)
+    except PlatformError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"added platform {platform.id}: {platform.issuer} (client_id {platform.client_id})")
+
+
+@platforms_cli.command("list")
+def platforms_list() -> None:
+    """Every registered LMS with its deployments."""
+    platforms = list_platforms(db())
+    if not platforms:
+        click.echo("no platforms registered")
+    for p in platforms:
+        deployments = ", ".join(d.deployment_id for d in p.deployments) or "(none)"
+        click.echo(f"{p.id}\t{p.name}\t{p.issuer}\tclient_id={p.client_id}\tdeployments={deployments}")
+
+
+@platforms_cli.command("add-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+def platforms_add_deployment(platform_id: int, deployment_id: str) -> None:
+    """Allow launches from another deployment of a registered LMS."""
+    platform = next((p for p in list_platforms(db()) if p.id == platform_id), None)
+    if platform is None:
+        raise click.ClickException(f"no platform with id {platform_id}")
+    try:
+        add_deployment(db(), platform, deployment_id)
+    except PlatformError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"platform {platform_id} accepts deployment {deployment_id}")
+
+
+@platforms_cli.command("remove")
+@click.argument("platform_id", type=int)
+@click.confirmation_option(prompt="Remove this platform, its deployments, launches and attempts?")
+def platforms_remove(platform_id: int) -> None:
+    """Remove a registration (and what was recorded under it)."""
+    try:
+        platform = remove_platform(db(), platform_id)
+    except PlatformError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"removed platform {platform_id}: {platform.issuer}")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """Active keys, oldest first; the last one signs."""
+    active = tool_keys.active_keys(db()) or [tool_keys.signing_key(db())]
+    for key in active:
+        role = "signing" if key is active[-1] else "published"
+        click.echo(f"{key.kid}\t{role}\tcreated {key.created_at:%Y-%m-%d %H:%M}Z")
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Add a new signing key; the previous ones stay in the JWKS until retired."""
+    key = tool_keys.rotate(db())
+    click.echo(f"new signing key {key.kid}")
+
+
+@keys_cli.command("retire")
+@click.argument("kid")
+def keys_retire(kid: str) -> None:
+    """Remove an old key from the JWKS (never the signing key)."""
+    try:
+        tool_keys.retire(db(), kid)
+    except tool_keys.KeyError_ as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"retired {kid}")
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, platforms_cli, keys_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,263 @@
+"""Launch validation that is stricter than pylti1p3 2.0.0, through its extension points.
+
+pylti1p3 accepts some launches that must be refused; this module closes each one:
+  * a replayed nonce (it never deletes nonces): the nonce is consumed, once, after the signature;
+  * an id_token without `exp` or `iat`, with `alg: none`, or with an `aud` list but no `azp`;
+  * a missing or foreign `target_link_uri`;
+  * an unknown issuer (a bare Exception there): a clear, actionable error;
+  * no clock leeway: a small leeway is allowed for clocks that drift;
+  * an unknown `kid` with a cached key set: the platform's JWKS is fetched again (rate-limited).
+Every failure is a LaunchError: a 4xx status and a message an LMS admin can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin
+from pylti1p3.contrib.flask.cookie import FlaskCookieService
+from pylti1p3.exception import LtiException, OIDCException
+
+from lti_app.lti.storage import OneTimeNonceSessionService, RedisLaunchDataStorage, SecureFlaskRequest
+from lti_app.lti.tool_conf import DatabaseToolConf
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+SUPPORTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
+
+
+@dataclass
+class LaunchError(Exception):
+    """A refused launch or login: what went wrong, and what an LMS admin can do about it."""
+
+    title: str
+    detail: str
+    hint: str = "Launch the activity again from the LMS. If it keeps failing, ask your LMS admin."
+    status: int = 400
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.detail}"
+
+
+def _services(request: SecureFlaskRequest, store: RedisLaunchDataStorage):
+    session_service = OneTimeNonceSessionService(request)
+    return {
+        "session_service": session_service,
+        "cookie_service": FlaskCookieService(request),
+        "launch_data_storage": store,
+    }
+
+
+class StrictOIDCLogin(FlaskOIDCLogin):
+    """Third-party initiated login; unknown platforms get a clear error, not an exception trace."""
+
+    def __init__(self, request, tool_config, store: RedisLaunchDataStorage):
+        super().__init__(request, tool_config, **_services(request, store))
+
+    def validate_oidc_login(self):
+        try:
+            return super().validate_oidc_login()
+        except OIDCException as error:
+            iss = self._get_request_param("iss") or "(none)"
+            client_id = self._get_request_param("client_id") or "(none)"
+            raise LaunchError(
+                "This LMS is not registered with Skarp",
+                f"{error}. Issuer {iss}, client_id {client_id}.",
+                "Register the platform (Dynamic Registration at /lti/register, or "
+                "`flask --app lti_app platforms add`), then launch again.",
+            ) from None
+
+
+class StrictMessageLaunch(FlaskMessageLaunch):
+    def __init__(
+        self,
+        request: SecureFlaskRequest,
+        tool_config: DatabaseToolConf,
+        store: RedisLaunchDataStorage,
+        *,
+        tool_base_url: str,
+        leeway: int,
+        key_set_ttl: int,
+    ):
+        super().__init__(request, tool_config, **_services(request, store))
+        self.tool_base_url = tool_base_url.rstrip("/")
+        self.leeway = leeway
+        self.store = store
+        self.set_public_key_caching(store, cache_lifetime=key_set_ttl)
+
+    # --- order: nothing is consumed or trusted before the signature holds ------------------------
+
+    def validate(self) -> StrictMessageLaunch:
+        try:
+            self._validated = True
+            (
+                self.validate_state()
+                .validate_jwt_format()
+                .validate_registration()
+                .validate_jwt_signature()
+                .validate_deployment()
+                .validate_message()
+                .validate_nonce()
+                .save_launch_data()
+            )
+            return self
+        except LtiException as error:
+            self._validated = False
+            raise LaunchError("The launch was refused", str(error)) from None
+        except LaunchError:
+            self._validated = False
+            raise
+
+    def validate_jwt_format(self) -> StrictMessageLaunch:
+        super().validate_jwt_format()
+        header = self._jwt.get("header", {})
+        if header.get("alg") != "RS256":
+            alg = header.get("alg")
+            raise LaunchError("The launch was refused", f"id_token alg {alg!r}: only RS256 is accepted")
+        if not header.get("kid"):
+            raise LaunchError("The launch was refused", "id_token header has no kid (key id)")
+        return self
+
+    def validate_registration(self) -> StrictMessageLaunch:
+        body = self._jwt.get("body", {})
+        iss, client_id = body.get("iss"), _client_id(body)
+        if not iss:
+            raise LaunchError("The launch was refused", "id_token has no iss (issuer)")
+        registration = self._tool_config.find_registration_by_params(iss, client_id)
+        if registration is None:
+            raise LaunchError(
+                "This LMS is not registered with Skarp",
+                f"no registration for issuer {iss} and client_id {client_id}",
+                "Register the platform (Dynamic Registration or `flask --app lti_app platforms add`).",
+                status=403,
+            )
+        self._registration = registration
+        return self
+
+    def get_public_key(self) -> tuple[str, str]:
+        try:
+            return super().get_public_key()
+        except LtiException as error:
+            if "Unable to find public key" not in str(error) or not self._may_refetch():
+                raise
+        # An unknown kid: the platform may have rotated its keys since we cached them.
+        key_set_url = self._registration.get_key_set_url()
+        self._registration.set_key_set(self._fetch_fresh_key_set(key_set_url))
+        return super().get_public_key()
+
+    def _may_refetch(self) -> bool:
+        """At most one forced JWKS fetch per platform per minute, so bad tokens can't flood the LMS."""
+        url = self._registration.get_key_set_url() or ""
+        key = "lti1p3-jwks-refetch-" + hashlib.sha256(url.encode()).hexdigest()
+        return bool(self.store.client.set(key, "1", nx=True, ex=60))
+
+    def _fetch_fresh_key_set(self, url: str) -> dict:
+        try:
+            response = requests.get(url, timeout=10)
+            response.raise_for_status()
+            key_set = response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise LtiException(f"Could not fetch the platform's keys from {url}: {error}") from error
+        cache_key = "key-set-url-" + hashlib.md5(url.encode()).hexdigest()  # noqa: S324 - pylti1p3's key
+        self.store.set_value(cache_key, key_set, self._public_key_cache_lifetime)
+        return key_set
+
+    def validate_jwt_signature(self) -> StrictMessageLaunch:
+        public_key, algorithm = self.get_public_key()
+        client_id = self._registration.get_client_id()
+        try:
+            jwt.decode(
+                self._get_id_token(),
+                public_key,
+                algorithms=["RS256"] if algorithm == "RS256" else [],
+                audience=client_id,
+                issuer=self._registration.get_issuer(),
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "nonce"]},
+            )
+        except jwt.InvalidTokenError as error:
+            raise LaunchError("The launch was refused", f"id_token did not verify: {error}") from None
+        self._check_azp(self._jwt["body"], client_id)
+        return self
+
+    @staticmethod
+    def _check_azp(body: dict, client_id: str) -> None:
+        aud, azp = body.get("aud"), body.get("azp")
+        if isinstance(aud, list) and len(aud) > 1 and not azp:
+            raise LaunchError("The launch was refused", "id_token has several audiences but no azp")
+        if azp is not None and azp != client_id:
+            raise LaunchError("The launch was refused", f"id_token azp {azp!r} is not this tool's client_id")
+
+    def validate_deployment(self) -> StrictMessageLaunch:
+        body = self._jwt["body"]
+        deployment_id = body.get(LTI + "deployment_id")
+        if not deployment_id:
+            raise LaunchError("The launch was refused", "id_token has no deployment_id claim")
+        found = self._tool_config.find_deployment_by_params(
+            self._registration.get_issuer(), deployment_id, self._registration.get_client_id()
+        )
+        if found is None:
+            raise LaunchError(
+                "This deployment is not registered with Skarp",
+                f"deployment_id {deployment_id!r} of {self._registration.get_issuer()} is unknown",
+                "Add it: `flask --app lti_app platforms add-deployment`, or register again.",
+                status=403,
+            )
+        return self
+
+    def validate_message(self) -> StrictMessageLaunch:
+        body = self._jwt["body"]
+        _require_claims(body)
+        target = body.get(LTI + "target_link_uri") or ""
+        if not (target == self.tool_base_url or target.startswith(self.tool_base_url + "/")):
+            raise LaunchError(
+                "The launch was refused",
+                f"target_link_uri {target or '(missing)'} is not a URL of this tool ({self.tool_base_url})",
+            )
+        return super().validate_message()
+
+    def validate_nonce(self) -> StrictMessageLaunch:
+        nonce = self._jwt["body"].get("nonce")
+        if not nonce or not self._session_service.check_nonce(nonce):
+            raise LaunchError(
+                "The launch was refused",
+                "the nonce is unknown or was already used (a replayed or expired launch)",
+            )
+        return self
+
+
+def _client_id(body: dict) -> str | None:
+    aud = body.get("aud")
+    if isinstance(aud, list):
+        return body.get("azp") or (aud[0] if len(aud) == 1 else None)
+    return aud
+
+
+def _require_claims(body: dict[str, Any]) -> None:
+    """The LTI 1.3 claims every launch must carry (1EdTech certification's 'known bad' payloads)."""
+    message_type = body.get(LTI + "message_type")
+    problems = []
+    if not message_type:
+        problems.append("message_type claim is missing")
+    elif message_type not in SUPPORTED_MESSAGES:
+        problems.append(f"message_type {message_type!r} is not supported")
+    if body.get(LTI + "version") != "1.3.0":
+        problems.append(f"version claim is {body.get(LTI + 'version')!r}, expected '1.3.0'")
+    if not body.get("sub"):
+        problems.append("sub (the user) is missing")
+    if not isinstance(body.get(LTI + "roles"), list):
+        problems.append("roles claim is missing")
+    if message_type == RESOURCE_LINK_REQUEST and not (body.get(LTI + "resource_link") or {}).get("id"):
+        problems.append("resource_link.id is missing")
+    if message_type == DEEP_LINKING_REQUEST and not (body.get(DL + "deep_linking_settings") or {}).get(
+        "deep_link_return_url"
+    ):
+        problems.append("deep_linking_settings.deep_link_return_url is missing")
+    if problems:
+        raise LaunchError("The launch was refused", "; ".join(problems))

@@ -1,0 +1,200 @@
+"""Attempts: start or resume, save each answer as the learner goes, submit once, grade on the server.
+
+The database is the source of truth: every answer is committed when it is given, so a reload, a new
+tab, a Redis flush or a server restart loses nothing. Grading uses only the server's copy of the
+items; the browser only ever sends "position N of item K".
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from courseware.assessment import DeliveredItem, GradedAttempt, assemble, display_to_original, grade
+from courseware.model import Blueprint, CourseContent, Item
+from lti_app.adapters.orm import Answer, Attempt, utcnow
+from lti_app.services.launches import LaunchContext
+
+
+class AttemptError(Exception):
+    """The request cannot apply to this attempt (not the learner's, already submitted, bad item)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """An attempt with what the pages need: the delivered items and the learner's answers by position."""
+
+    attempt: Attempt
+    blueprint: Blueprint
+    delivered: tuple[DeliveredItem, ...]
+    chosen_positions: dict[str, int]  # item id -> display position chosen
+
+    @property
+    def answered(self) -> int:
+        return len(self.chosen_positions)
+
+
+def _owner_filter(ctx: LaunchContext, assessment_id: str):
+    return (
+        Attempt.platform_id == ctx.platform_id,
+        Attempt.deployment_id == ctx.deployment_id,
+        Attempt.resource_link_id == ctx.resource_link_id,
+        Attempt.user_sub == ctx.user_sub,
+        Attempt.assessment_id == assessment_id,
+    )
+
+
+def attempts_of(session: Session, ctx: LaunchContext, assessment_id: str) -> list[Attempt]:
+    query = select(Attempt).where(*_owner_filter(ctx, assessment_id), Attempt.preview.is_(False))
+    return list(session.scalars(query.order_by(Attempt.started_at, Attempt.id)))
+
+
+def open_attempt(session: Session, ctx: LaunchContext, assessment_id: str) -> Attempt | None:
+    query = select(Attempt).where(
+        *_owner_filter(ctx, assessment_id), Attempt.status == "open", Attempt.preview.is_(ctx.is_staff)
+    )
+    return session.scalar(query.order_by(Attempt.id.desc()))
+
+
+def start_attempt(
+    session: Session, content: CourseContent, ctx: LaunchContext, assessment_id: str
+) -> Attempt:
+    """A new attempt, or the open one if there is one (two tabs starting at once get the same).
+    Staff get a preview attempt: never graded into the LMS, never listed with the learners'."""
+    existing = open_attempt(session, ctx, assessment_id)
+    if existing is not None:
+        return existing
+    blueprint = content.blueprint(assessment_id)
+    seed = secrets.randbelow(2**31)
+    delivered = assemble(blueprint, content.all_items(), seed)
+    started = utcnow()
+    attempt = Attempt(
+        platform_id=ctx.platform_id,
+        deployment_id=ctx.deployment_id,
+        context_id=ctx.context_id,
+        resource_link_id=ctx.resource_link_id,
+        user_sub=ctx.user_sub,
+        user_name=ctx.user_name,
+        assessment_id=assessment_id,
+        preview=ctx.is_staff,
+        seed=seed,
+        delivered=[{"item_id": d.item_id, "option_order": list(d.option_order)} for d in delivered],
+        started_at=started,
+        deadline_at=started + timedelta(minutes=blueprint.time_limit_minutes)
+        if blueprint.time_limit_minutes
+        else None,
+    )
+    session.add(attempt)
+    try:
+        session.commit()
+    except IntegrityError:  # another request opened it first: use that one
+        session.rollback()
+        found = open_attempt(session, ctx, assessment_id)
+        if found is None:
+            raise
+        return found
+    return attempt
+
+
+def owned_attempt(session: Session, ctx: LaunchContext, attempt_id: int, *, lock: bool = False) -> Attempt:
+    """The attempt, only if it belongs to this launch's learner and link (else 404: no probing)."""
+    query = select(Attempt).where(Attempt.id == attempt_id, *_owner_filter(ctx, ctx.assessment_id))
+    if lock:
+        query = query.with_for_update()
+    attempt = session.scalar(query)
+    if attempt is None:
+        raise AttemptError("No such attempt for this launch.", status=404)
+    return attempt
+
+
+def view(session: Session, content: CourseContent, attempt: Attempt) -> AttemptView:
+    delivered = tuple(DeliveredItem(d["item_id"], tuple(d["option_order"])) for d in attempt.delivered)
+    by_id = {d.item_id: d for d in delivered}
+    positions = {
+        answer.item_id: by_id[answer.item_id].option_order.index(answer.chosen)
+        for answer in attempt.answers
+        if answer.item_id in by_id
+    }
+    return AttemptView(attempt, content.blueprint(attempt.assessment_id), delivered, positions)
+
+
+def is_overdue(attempt: Attempt) -> bool:
+    return attempt.deadline_at is not None and utcnow() >= attempt.deadline_at
+
+
+def save_answer(
+    session: Session, content: CourseContent, attempt: Attempt, item_number: int, position: int
+) -> Answer:
+    """Record the choice at display `position` for the item shown as number `item_number` (1-based)."""
+    if attempt.status != "open":
+        raise AttemptError("This attempt has been submitted; answers can no longer change.", status=409)
+    if is_overdue(attempt):
+        submit(session, content, attempt, by="timer")
+        raise AttemptError("Time is up: the attempt was submitted as it stood.", status=409)
+    if not 1 <= item_number <= len(attempt.delivered):
+        raise AttemptError(f"There is no question {item_number} in this attempt.", status=404)
+    entry = attempt.delivered[item_number - 1]
+    delivered = DeliveredItem(entry["item_id"], tuple(entry["option_order"]))
+    try:
+        original = display_to_original(delivered, position)
+    except ValueError as error:
+        raise AttemptError(f"Choose one of the four options ({error}).") from None
+    answer = session.get(Answer, (attempt.id, delivered.item_id))
+    if answer is None:
+        answer = Answer(attempt_id=attempt.id, item_id=delivered.item_id, chosen=original)
+        session.add(answer)
+    else:
+        answer.chosen, answer.answered_at = original, utcnow()
+    session.commit()
+    return answer
+
+
+def submit(session: Session, content: CourseContent, attempt: Attempt, *, by: str = "learner") -> bool:
+    """Grade and close the attempt, once: a compare-and-set on status, so of two concurrent submits
+    (two tabs, a double click, the timer) exactly one wins and a repeated submit changes nothing.
+    Returns whether this call submitted it."""
+    if attempt.status == "submitted":
+        return False
+    result = grade_attempt(content, attempt)
+    submitted_at = min(utcnow(), attempt.deadline_at) if attempt.deadline_at else utcnow()
+    closed = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "open")
+        .values(
+            status="submitted",
+            submitted_at=submitted_at,
+            submitted_by=by,
+            correct=result.correct,
+            total=result.total,
+            score=result.score,
+            passed=result.passed,
+            by_objective={s.objective: [s.correct, s.total] for s in result.by_objective},
+        )
+    )
+    session.commit()
+    session.refresh(attempt)
+    return closed.rowcount == 1
+
+
+def grade_attempt(content: CourseContent, attempt: Attempt) -> GradedAttempt:
+    delivered = [DeliveredItem(d["item_id"], tuple(d["option_order"])) for d in attempt.delivered]
+    answers = {answer.item_id: answer.chosen for answer in attempt.answers}
+    items: dict[str, Item] = {item.id: item for item in content.all_items()}
+    return grade(delivered, answers, items, content.blueprint(attempt.assessment_id).pass_mark)
+
+
+def submit_if_overdue(session: Session, content: CourseContent, attempt: Attempt) -> bool:
+    """The server enforces the time limit whatever the browser does."""
+    if attempt.status == "open" and is_overdue(attempt):
+        submit(session, content, attempt, by="timer")
+        return True
+    return False

@@ -1,0 +1,136 @@
+"""A validated launch as the rest of the tool sees it: who, in which course and link, doing what.
+
+Kept in the database (so a reload works after a Redis flush or a restart) and cached in Redis.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import redis
+from sqlalchemy.orm import Session
+
+from lti_app.adapters.orm import LaunchRecord, utcnow
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+STAFF_ROLE_SUFFIXES = ("#Instructor", "#Administrator", "#ContentDeveloper", "#TeachingAssistant")
+STAFF_SHORT_ROLES = {"Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"}
+SERVICE_CLAIMS = (
+    "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint",
+    "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice",
+    "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings",
+    LTI + "custom",
+    LTI + "tool_platform",
+    LTI + "launch_presentation",
+)
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    launch_id: str
+    platform_id: int
+    deployment_id: str
+    user_sub: str
+    user_name: str
+    roles: list[str]
+    context_id: str
+    context_title: str
+    resource_link_id: str
+    assessment_id: str
+    message_type: str
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_staff(self) -> bool:
+        """Instructors, teaching assistants, content developers and admins get the instructor view."""
+        return any(role.endswith(STAFF_ROLE_SUFFIXES) or role in STAFF_SHORT_ROLES for role in self.roles)
+
+    @property
+    def custom(self) -> dict[str, Any]:
+        return self.claims.get(LTI + "custom") or {}
+
+
+def assessment_of(body: dict[str, Any], known: set[str], default: str) -> str:
+    """The assessment a link opens: its custom `assessment` parameter, else ?assessment= in its URL."""
+    custom = (body.get(LTI + "custom") or {}).get("assessment")
+    if custom in known:
+        return custom
+    query = parse_qs(urlsplit(body.get(LTI + "target_link_uri") or "").query)
+    from_url = (query.get("assessment") or [""])[0]
+    return from_url if from_url in known else default
+
+
+def _cache_key(launch_id: str) -> str:
+    return f"skarp:launch:{launch_id}"
+
+
+def _display_name(body: dict[str, Any]) -> str:
+    name = body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")]))
+    return name or body.get("email") or body.get("sub", "")
+
+
+def record_launch(
+    session: Session,
+    cache: redis.Redis,
+    *,
+    launch_id: str,
+    platform_id: int,
+    body: dict[str, Any],
+    assessment_id: str,
+    ttl_seconds: int,
+) -> LaunchContext:
+    record = LaunchRecord(
+        id=launch_id,
+        platform_id=platform_id,
+        deployment_id=body[LTI + "deployment_id"],
+        user_sub=body["sub"],
+        user_name=_display_name(body),
+        roles=list(body.get(LTI + "roles") or []),
+        context_id=(body.get(LTI + "context") or {}).get("id", ""),
+        context_title=(body.get(LTI + "context") or {}).get("title", ""),
+        resource_link_id=(body.get(LTI + "resource_link") or {}).get("id", ""),
+        assessment_id=assessment_id,
+        message_type=body[LTI + "message_type"],
+        claims={name: body[name] for name in SERVICE_CLAIMS if name in body},
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+    )
+    session.add(record)
+    session.commit()
+    context = _context(record)
+    cache.set(_cache_key(launch_id), json.dumps(asdict(context)), ex=ttl_seconds)
+    return context
+
+
+def load_launch(session: Session, cache: redis.Redis, launch_id: str) -> LaunchContext | None:
+    """The launch, from Redis or else the database; None if unknown or expired."""
+    cached = cache.get(_cache_key(launch_id))
+    if cached is not None:
+        return LaunchContext(**json.loads(cached))
+    record = session.get(LaunchRecord, launch_id)
+    if record is None or record.expires_at <= utcnow():
+        return None
+    context = _context(record)
+    remaining = int((record.expires_at - utcnow()).total_seconds())
+    cache.set(_cache_key(launch_id), json.dumps(asdict(context)), ex=max(remaining, 1))
+    return context
+
+
+def _context(record: LaunchRecord) -> LaunchContext:
+    return LaunchContext(
+        launch_id=record.id,
+        platform_id=record.platform_id,
+        deployment_id=record.deployment_id,
+        user_sub=record.user_sub,
+        user_name=record.user_name,
+        roles=list(record.roles),
+        context_id=record.context_id,
+        context_title=record.context_title,
+        resource_link_id=record.resource_link_id,
+        assessment_id=record.assessment_id,
+        message_type=record.message_type,
+        claims=dict(record.claims),
+    )

@@ -1,0 +1,1 @@
+"""Entrypoints: Flask blueprints, one per concern. Thin: they call the services."""

@@ -1,0 +1,223 @@
+"""The fixed, documented LTI URLs that LMS admins and docs rely on.
+
+/lti/login        OIDC third-party initiated login (GET and POST)
+/lti/launch       the launch (redirect URI): resource links and deep linking
+/lti/jwks.json    the tool's public keys
+/lti/register     LTI Dynamic Registration (Moodle 4.x "Add LTI Advantage", Canvas)
+/lti/canvas.json  Canvas developer key JSON configuration
+/lti/config       every URL Moodle's manual registration form asks for
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from pylti1p3.deep_link import DeepLink
+from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.exception import LtiException
+from pylti1p3.lineitem import LineItem
+
+from lti_app.adapters.db import db
+from lti_app.adapters.orm import Platform
+from lti_app.adapters.redis_store import store
+from lti_app.extensions import content, csrf
+from lti_app.lti.keys import jwks
+from lti_app.lti.launch import (
+    DEEP_LINKING_REQUEST,
+    LaunchError,
+    StrictMessageLaunch,
+    StrictOIDCLogin,
+    _client_id,
+)
+from lti_app.lti.storage import RedisLaunchDataStorage, SecureFlaskRequest
+from lti_app.lti.tool_conf import DatabaseToolConf
+from lti_app.security import allow_inline_scripts_of
+from lti_app.services.launches import assessment_of, load_launch, record_launch
+from lti_app.services.registration import SCOPES, TOOL_DESCRIPTION, TOOL_NAME, RegistrationError, register
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+DEFAULT_ASSESSMENT = "diagnostic"
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+
+
+def _base_url() -> str:
+    return current_app.config["TOOL_BASE_URL"]
+
+
+def _storage() -> RedisLaunchDataStorage:
+    return RedisLaunchDataStorage(store())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt
+def login():
+    """Checks the browser keeps cookies in the LMS iframe (else offers a new window), then sends
+    the learner to the platform's authorization endpoint with a fresh state and nonce."""
+    target = request.values.get("target_link_uri", "")
+    if target and not (target == _base_url() or target.startswith(_base_url() + "/")):
+        raise LaunchError("The login was refused", f"target_link_uri {target} is not a URL of this tool")
+    oidc = StrictOIDCLogin(SecureFlaskRequest(), DatabaseToolConf(db()), _storage())
+    oidc.validate_oidc_login()  # an unknown platform is told so before the cookie check page
+    try:
+        response = oidc.enable_check_cookies().redirect(f"{_base_url()}/lti/launch")
+    except LtiException as error:
+        raise LaunchError("The login was refused", str(error)) from None
+    return allow_inline_scripts_of(response)
+
+
+@bp.post("/launch")
+@csrf.exempt
+def launch():
+    tool_conf = DatabaseToolConf(db())
+    try:
+        message_launch = StrictMessageLaunch(
+            SecureFlaskRequest(),
+            tool_conf,
+            _storage(),
+            tool_base_url=_base_url(),
+            leeway=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"],
+            key_set_ttl=current_app.config["LTI_PLATFORM_KEYS_TTL_SECONDS"],
+        )
+    except LtiException as error:  # e.g. the login's session cookie did not come back
+        raise LaunchError("The launch was refused", str(error)) from None
+    message_launch.validate()
+    body = message_launch.get_launch_data()
+    platform = tool_conf.platform(body["iss"], _client_id(body))
+    known = {b.id for b in content().blueprints}
+    ctx = record_launch(
+        db(),
+        store(),
+        launch_id=message_launch.get_launch_id(),
+        platform_id=platform.id,
+        body=body,
+        assessment_id=assessment_of(body, known, DEFAULT_ASSESSMENT),
+        ttl_seconds=current_app.config["LAUNCH_TTL_SECONDS"],
+    )
+    if ctx.message_type == DEEP_LINKING_REQUEST:
+        if not ctx.is_staff:
+            raise LaunchError(
+                "Only instructors can add activities", "this deep linking launch is not from staff"
+            )
+        return redirect(url_for("lti.deep_link", launch_id=ctx.launch_id), code=303)
+    if ctx.is_staff:
+        return redirect(url_for("instructor.home", launch_id=ctx.launch_id), code=303)
+    return redirect(url_for("assessments.home", launch_id=ctx.launch_id), code=303)
+
+
+def _deep_link_context(launch_id: str):
+    ctx = load_launch(db(), store(), launch_id)
+    if ctx is None or ctx.message_type != DEEP_LINKING_REQUEST or not ctx.is_staff:
+        raise LaunchError(
+            "This page has expired", "the deep linking launch is unknown or expired", status=403
+        )
+    return ctx
+
+
+@bp.get("/deep-link/<launch_id>")
+def deep_link(launch_id: str):
+    ctx = _deep_link_context(launch_id)
+    return render_template("tool/deep_link.html", ctx=ctx, blueprints=content().blueprints)
+
+
+@bp.post("/deep-link/<launch_id>")
+def deep_link_choose(launch_id: str):
+    """Answer the platform with a signed LtiDeepLinkingResponse naming the chosen assessment."""
+    ctx = _deep_link_context(launch_id)
+    chosen = next((b for b in content().blueprints if b.id == request.form.get("assessment")), None)
+    if chosen is None:
+        return render_template(
+            "tool/deep_link.html", ctx=ctx, blueprints=content().blueprints, error="Choose an activity."
+        ), 400
+    tool_conf = DatabaseToolConf(db())
+    platform = db().get(Platform, ctx.platform_id)
+    settings = ctx.claims.get(DL + "deep_linking_settings") or {}
+    resource = (
+        DeepLinkResource()
+        .set_url(f"{_base_url()}/lti/launch")
+        .set_title(chosen.title)
+        .set_custom_params({"assessment": chosen.id})
+        .set_lineitem(
+            LineItem()
+            .set_score_maximum(chosen.item_count)
+            .set_label(chosen.title)
+            .set_resource_id(chosen.id)
+            .set_tag("skarp")
+        )
+    )
+    deep_link = DeepLink(tool_conf.registration(platform), ctx.deployment_id, settings)
+    token = deep_link.get_response_jwt([resource])
+    return render_template(
+        "tool/auto_post.html", action=settings["deep_link_return_url"], fields={"JWT": token}
+    )
+
+
+@bp.get("/jwks.json")
+def jwks_json():
+    response = jsonify(jwks(db()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@csrf.exempt
+def dynamic_registration():
+    """GET shows what will be registered; POST does it and tells the platform we are done."""
+    openid_configuration = request.values.get("openid_configuration", "")
+    token = request.values.get("registration_token") or None
+    if not openid_configuration:
+        raise LaunchError(
+            "Start the registration from your LMS",
+            "this URL needs the openid_configuration parameter that the LMS adds",
+            "In Moodle: Site administration → Plugins → Activity modules → External tool → Manage tools, "
+            "paste this URL in 'Tool URL' and click 'Add LTI Advantage'.",
+        )
+    if request.method == "GET":
+        return render_template(
+            "tool/register.html", openid_configuration=openid_configuration, token=token, scopes=SCOPES
+        )
+    try:
+        platform = register(db(), _base_url(), openid_configuration, token)
+    except RegistrationError as error:
+        raise LaunchError(
+            "The registration failed", str(error), "Try again from your LMS.", status=502
+        ) from None
+    return render_template("tool/registered.html", platform=platform)
+
+
+@bp.get("/canvas.json")
+def canvas_json():
+    base = _base_url()
+    jwk = jwks(db())["keys"][-1]
+    placements = [
+        {
+            "placement": placement,
+            "message_type": "LtiDeepLinkingRequest",
+            "target_link_uri": f"{base}/lti/launch",
+            "text": TOOL_NAME,
+        }
+        for placement in ("assignment_selection", "link_selection")
+    ]
+    return jsonify(
+        {
+            "title": TOOL_NAME,
+            "description": TOOL_DESCRIPTION,
+            "oidc_initiation_url": f"{base}/lti/login",
+            "target_link_uri": f"{base}/lti/launch",
+            "public_jwk": jwk,
+            "public_jwk_url": f"{base}/lti/jwks.json",
+            "scopes": list(SCOPES),
+            "extensions": [
+                {
+                    "platform": "canvas.instructure.com",
+                    "privacy_level": "public",
+                    "domain": base.split("://", 1)[1],
+                    "settings": {"text": TOOL_NAME, "placements": placements},
+                }
+            ],
+            "custom_fields": {},
+        }
+    )
+
+
+@bp.get("/config")
+def config_page():
+    return render_template("tool/config.html", base=_base_url(), scopes=SCOPES, tool_name=TOOL_NAME)

@@ -35,8 +35,8 @@ def _check(condition: bool, message: str) -> None:
 def _verified_claims(session: Session, token: str) -> tuple[Tool, dict[str, Any]]:
     _, unverified = unverified_parts(token)
     tool = get_tool(session, str(unverified.get("iss", "")))
-    _check(tool is not None, "iss is not the client_id of a registered tool.")
-    assert tool is not None
+    if tool is None:
+        raise DeepLinkError("iss is not the client_id of a registered tool.")
     claims = verify_tool_jwt(tool, token, audience=[state().base_url], require=("exp", "iat", "nonce"))
     _check(
         claims.get(lti.CLAIM_MESSAGE_TYPE) == lti.MESSAGE_DEEP_LINKING_RESPONSE,
@@ -131,7 +131,8 @@ def deep_link_return() -> tuple[str, int]:
         tool, claims = _verified_claims(session, token)
         request_row = _spend_data(session, tool, claims)
         course = session.get(Course, request_row.course_id)
-        assert course is not None
+        if course is None:
+            raise DeepLinkError("the course of the deep linking request no longer exists.")
         links = [_create(session, tool, course, item) for item in _content_items(claims)]
     except (DeepLinkError, ToolJWTError) as error:
         session.rollback()

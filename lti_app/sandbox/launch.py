@@ -97,7 +97,7 @@ def login_initiation_params(tool: Tool, user: User, link: ResourceLink | None, h
 
 @bp.post("/launch/start")
 def start() -> Page:
-    """Form fields: tool_id, user_id (sub), resource_link_id (or "deep-link"), presentation (iframe|window)."""
+    """Form: tool_id (client_id or row id), user_id (sub), resource_link_id or "deep-link", presentation."""
     session = db()
     target = request.form.get("presentation", "iframe")
     if target not in lti.DOCUMENT_TARGETS:
@@ -163,7 +163,8 @@ def _spend_hint(session: Session, hint: str) -> bool:
 def _id_token(session: Session, tool: Tool, row: LaunchHint, nonce: str) -> str:
     user = session.get(User, row.user_id)
     link = session.get(ResourceLink, row.resource_link_pk) if row.resource_link_pk else None
-    assert user is not None  # noqa: S101 - checked by _hint_for
+    if user is None:
+        raise LaunchError("The user of this launch no longer exists.")
     claims = build_launch_claims(
         state(), session, tool, user, link, nonce, document_target=row.document_target
     )

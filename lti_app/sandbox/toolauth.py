@@ -82,4 +82,21 @@ def verify_tool_jwt(
             options={"require": ["iss", "aud", *require]},
         )
     except PyJWTError as error:
-        raise ToolJWTError(f"the JWT was refused: {error}") from error
+        raise ToolJWTError(f"the JWT was refused: {_explain(error, audience)}") from error
+
+
+def _explain(error: PyJWTError, audience: list[str]) -> str:
+    """PyJWT's reasons in the vocabulary of the specs, so the page names the claim to fix."""
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "the signature does not verify with the tool's published key"
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "it has expired (exp)"
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return "it is not valid yet (iat or nbf in the future)"
+    if isinstance(error, jwt.InvalidAudienceError):
+        return "aud must be " + " or ".join(audience)
+    if isinstance(error, jwt.InvalidIssuerError):
+        return "iss must be the tool's client_id"
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"the {error.claim} claim is missing"
+    return str(error)

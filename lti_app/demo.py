@@ -1,0 +1,98 @@
+"""The local demo: the tool, the sandbox LMS and the SCORM sandbox, all on this machine.
+
+`flask --app lti_app sandbox` starts the sandbox LMS on http://127.0.0.1:8000, the tool on
+http://localhost:5000 (a different site, as an LMS and a tool are) and, with --scorm, the SCORM
+player. On first start the sandbox registers the tool by LTI Dynamic Registration and places the
+diagnostic, the mock exam and the knowledge check in its course, so a newcomer can launch them.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack, suppress
+from pathlib import Path
+
+import click
+from flask import Flask
+from werkzeug.serving import make_server
+
+from lti_app.adapters import migrations
+from lti_app.adapters.db import db
+from lti_app.adapters.orm import Platform
+from lti_app.sandbox import (
+    add_resource_link,
+    create_sandbox_app,
+    get_course,
+    get_tool,
+    issue_registration_token,
+    session_scope,
+)
+from lti_app.services.registration import register
+
+ACTIVITIES = (
+    ("diagnostic", "Diagnostic"),
+    ("mock-exam", "Mock exam"),
+    ("knowledge-check", "Knowledge check"),
+)
+
+
+def _serve(app, host: str, port: int) -> None:
+    server = make_server(host, port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
+def _register_once(tool_app: Flask, sandbox_app: Flask, sandbox_url: str) -> str:
+    """Dynamic Registration, initiated from here instead of the sandbox's page; returns the client_id."""
+    with tool_app.app_context():
+        platform = db().query(Platform).filter_by(issuer=sandbox_url).first()
+        if platform is not None:
+            return platform.client_id
+        with session_scope(sandbox_app) as session:
+            token = issue_registration_token(session, f"{tool_app.config['TOOL_BASE_URL']}/lti/register")
+        platform = register(
+            db(),
+            tool_app.config["TOOL_BASE_URL"],
+            f"{sandbox_url}/.well-known/openid-configuration",
+            token,
+        )
+        return platform.client_id
+
+
+def _place_activities(sandbox_app: Flask, client_id: str) -> None:
+    with session_scope(sandbox_app) as session:
+        tool = get_tool(session, client_id)
+        if tool is None or tool.resource_links:
+            return
+        for assessment, title in ACTIVITIES:
+            add_resource_link(session, tool, get_course(session), title, custom={"assessment": assessment})
+
+
+def run(tool_app: Flask, *, tool_port: int, sandbox_port: int, scorm: Path | None, scorm_port: int) -> None:
+    tool_app.config["TOOL_BASE_URL"] = f"http://localhost:{tool_port}"
+    migrations.upgrade(tool_app.config["DATABASE_URL"])
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    sandbox_app = create_sandbox_app(
+        {
+            "SANDBOX_BASE_URL": sandbox_url,
+            "SANDBOX_DATABASE_URL": f"sqlite:///{Path(tool_app.instance_path) / 'sandbox.sqlite3'}",
+            "SECRET_KEY": tool_app.config["SECRET_KEY"] + ":sandbox",
+        }
+    )
+    _serve(tool_app, "127.0.0.1", tool_port)
+    _serve(sandbox_app, "127.0.0.1", sandbox_port)
+    client_id = _register_once(tool_app, sandbox_app, sandbox_url)
+    _place_activities(sandbox_app, client_id)
+    with ExitStack() as stack:
+        lines = [
+            f"Sandbox LMS   {sandbox_url}/   (launch the activities as a learner or an instructor)",
+            f"Skarp tool    http://localhost:{tool_port}/lti/config",
+        ]
+        if scorm is not None:
+            from scorm_builder.preview import serve as serve_scorm
+
+            zips = sorted(scorm.glob("*.zip")) if scorm.is_dir() else [scorm]
+            scorm_url = stack.enter_context(serve_scorm(zips, "127.0.0.1", scorm_port))
+            lines.append(f"SCORM sandbox {scorm_url}/   (the built packages in a SCORM 1.2 player)")
+        click.echo("\n".join(lines) + "\nPress Ctrl+C to stop.")
+        with suppress(KeyboardInterrupt):
+            threading.Event().wait()

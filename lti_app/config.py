@@ -51,11 +51,8 @@ def settings_from_environment(instance_path: str, environ: dict[str, str] | None
         "LAUNCH_TTL_SECONDS": int(env.get("LAUNCH_TTL_SECONDS", str(12 * 3600))),
         "CONTENT_DIR": env.get("CONTENT_DIR", str(Path(__file__).resolve().parent.parent / "content")),
         "PRODUCTION": production,
-        # Cookies must cross sites: the tool runs in the LMS's iframe.
+        # Flask's own cookie session is never used; if anything ever sets it, it must cross sites.
         "SESSION_COOKIE_SAMESITE": "None",
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_NAME": "skarp_session",
-        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: a long exam must not expire its form
-        "WTF_CSRF_SSL_STRICT": False,  # the referrer is the LMS in an iframe
     }

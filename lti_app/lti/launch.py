@@ -21,6 +21,7 @@ import requests
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin
 from pylti1p3.contrib.flask.cookie import FlaskCookieService
 from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.launch_data_storage.base import DisableSessionId
 
 from lti_app.lti.storage import OneTimeNonceSessionService, RedisLaunchDataStorage, SecureFlaskRequest
 from lti_app.lti.tool_conf import DatabaseToolConf
@@ -144,12 +145,29 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         try:
             return super().get_public_key()
         except LtiException as error:
-            if "Unable to find public key" not in str(error) or not self._may_refetch():
+            if not _is_unknown_kid(error):
                 raise
+            if not self._may_refetch():
+                raise self._unknown_kid_error() from None
         # An unknown kid: the platform may have rotated its keys since we cached them.
         key_set_url = self._registration.get_key_set_url()
         self._registration.set_key_set(self._fetch_fresh_key_set(key_set_url))
-        return super().get_public_key()
+        try:
+            return super().get_public_key()
+        except LtiException as error:
+            if not _is_unknown_kid(error):
+                raise
+            raise self._unknown_kid_error() from None
+
+    def _unknown_kid_error(self) -> LaunchError:
+        """pylti1p3 says only "Unable to find public key": name the kid and where we looked for it."""
+        kid = self._jwt.get("header", {}).get("kid")
+        return LaunchError(
+            "The launch was refused",
+            f"no key with kid {kid!r} in the platform's key set {self._registration.get_key_set_url()}",
+            "If the LMS has just rotated its keys, launch again in a minute. Otherwise check the key set "
+            "URL registered for this platform.",
+        )
 
     def _may_refetch(self) -> bool:
         """At most one forced JWKS fetch per platform per minute, so bad tokens can't flood the LMS."""
@@ -165,7 +183,10 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         except (requests.RequestException, ValueError) as error:
             raise LtiException(f"Could not fetch the platform's keys from {url}: {error}") from error
         cache_key = "key-set-url-" + hashlib.md5(url.encode()).hexdigest()  # noqa: S324 - pylti1p3's key
-        self.store.set_value(cache_key, key_set, self._public_key_cache_lifetime)
+        # The key set is shared by every launch, as pylti1p3 caches it: not under this browser's session
+        # id, or the next launch (another session) would still read the old keys and be refused.
+        with DisableSessionId(self.store):
+            self.store.set_value(cache_key, key_set, self._public_key_cache_lifetime)
         return key_set
 
     def validate_jwt_signature(self) -> StrictMessageLaunch:
@@ -237,6 +258,11 @@ def _client_id(body: dict) -> str | None:
     if isinstance(aud, list):
         return body.get("azp") or (aud[0] if len(aud) == 1 else None)
     return aud
+
+
+def _is_unknown_kid(error: LtiException) -> bool:
+    """pylti1p3 raises a plain LtiException for an unmatched kid: only its message tells the case apart."""
+    return "Unable to find public key" in str(error)
 
 
 def _require_claims(body: dict[str, Any]) -> None:

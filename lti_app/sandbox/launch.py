@@ -108,6 +108,8 @@ def start() -> Page:
         return error_page(str(error))
     hint = create_hint(session, tool, user, link, target)
     fields = login_initiation_params(tool, user, link, hint)
+    if target == "iframe":  # the frame's parent page answers LTI Platform Storage messages
+        fields["lti_storage_target"] = "_parent"
     context = {
         "action": tool.initiate_login_uri,
         "fields": fields,

@@ -18,8 +18,10 @@ from lti_app.extensions import content
 from lti_app.lti.launch import LaunchError
 from lti_app.services import attempts
 from lti_app.services.launches import LaunchContext, load_launch
+from lti_app.web.csrf import protect
 
 bp = Blueprint("assessments", __name__, url_prefix="/a/<launch_id>")
+bp.before_request(protect)
 
 
 def launch_context(launch_id: str) -> LaunchContext:

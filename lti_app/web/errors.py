@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
-from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from lti_app.lti.launch import LaunchError
@@ -23,15 +22,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(AttemptError)
     def attempt_error(error: AttemptError):
         return _page("That did not work", str(error), "Go back and try again.", error.status)
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        return _page(
-            "This page has expired",
-            "the form's security token is missing or old (the session may have ended).",
-            "Reload the page and try again: your saved answers are kept.",
-            400,
-        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

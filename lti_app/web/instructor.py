@@ -13,8 +13,10 @@ from lti_app.adapters.orm import Attempt
 from lti_app.extensions import content
 from lti_app.lti.launch import LaunchError
 from lti_app.web.assessments import launch_context
+from lti_app.web.csrf import protect
 
 bp = Blueprint("instructor", __name__, url_prefix="/i/<launch_id>")
+bp.before_request(protect)
 
 
 def staff_context(launch_id: str):

@@ -19,7 +19,7 @@ from pylti1p3.lineitem import LineItem
 from lti_app.adapters.db import db
 from lti_app.adapters.orm import Platform
 from lti_app.adapters.redis_store import store
-from lti_app.extensions import content, csrf
+from lti_app.extensions import content
 from lti_app.lti.keys import jwks
 from lti_app.lti.launch import (
     DEEP_LINKING_REQUEST,
@@ -33,6 +33,7 @@ from lti_app.lti.tool_conf import DatabaseToolConf
 from lti_app.security import allow_inline_scripts_of
 from lti_app.services.launches import assessment_of, load_launch, record_launch
 from lti_app.services.registration import SCOPES, TOOL_DESCRIPTION, TOOL_NAME, RegistrationError, register
+from lti_app.web.csrf import protect
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 DEFAULT_ASSESSMENT = "diagnostic"
@@ -48,7 +49,6 @@ def _storage() -> RedisLaunchDataStorage:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@csrf.exempt
 def login():
     """Checks the browser keeps cookies in the LMS iframe (else offers a new window), then sends
     the learner to the platform's authorization endpoint with a fresh state and nonce."""
@@ -65,7 +65,6 @@ def login():
 
 
 @bp.post("/launch")
-@csrf.exempt
 def launch():
     tool_conf = DatabaseToolConf(db())
     try:
@@ -77,8 +76,17 @@ def launch():
             leeway=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"],
             key_set_ttl=current_app.config["LTI_PLATFORM_KEYS_TTL_SECONDS"],
         )
-    except LtiException as error:  # e.g. the login's session cookie did not come back
-        raise LaunchError("The launch was refused", str(error)) from None
+    except LtiException as error:
+        if "cookie" not in str(error):
+            raise LaunchError("The launch was refused", str(error)) from None
+        # pylti1p3 says "Missing %s cookie session-id" (sic): say what it means and what to do.
+        raise LaunchError(
+            "The launch was refused",
+            "the browser did not send back the cookie set at login (lti1p3-session-id), so this launch "
+            "cannot be matched to its login",
+            "The browser may block cookies in the LMS frame: open the activity in a new window, or allow "
+            "cookies for this site, then launch again from the LMS.",
+        ) from None
     message_launch.validate()
     body = message_launch.get_launch_data()
     platform = tool_conf.platform(body["iss"], _client_id(body))
@@ -121,6 +129,7 @@ def deep_link(launch_id: str):
 @bp.post("/deep-link/<launch_id>")
 def deep_link_choose(launch_id: str):
     """Answer the platform with a signed LtiDeepLinkingResponse naming the chosen assessment."""
+    protect()
     ctx = _deep_link_context(launch_id)
     chosen = next((b for b in content().blueprints if b.id == request.form.get("assessment")), None)
     if chosen is None:
@@ -158,7 +167,6 @@ def jwks_json():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@csrf.exempt
 def dynamic_registration():
     """GET shows what will be registered; POST does it and tells the platform we are done."""
     openid_configuration = request.values.get("openid_configuration", "")

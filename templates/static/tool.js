@@ -2,9 +2,9 @@
  * Skarp tool pages: progressive enhancements only (every page works without this script).
  *  - [data-autosubmit] forms post themselves (deep linking return to the LMS);
  *  - [data-registration-done] tells the LMS that Dynamic Registration finished;
- *  - [data-autosave] question forms save the answer as soon as it is chosen;
+ *  - [data-autosave] question forms save the answer as soon as it is chosen (one save at a time);
  *  - [data-role=timer] counts down, announces 10, 5 and 1 minutes left to screen readers, and
- *    reloads at zero so the server (which keeps the real clock) submits the attempt.
+ *    says when time is up, then reloads so the server (which keeps the real clock) submits the attempt.
  */
 (function () {
   "use strict";
@@ -16,21 +16,29 @@
     if (target) target.postMessage({ subject: "org.imsglobal.lti.close" }, "*");
   }
 
+  // One save at a time, in the order chosen: arrow keys move through a radio group and choose every
+  // option they pass, so a keyboard user's A -> D fires three saves, which must not land out of order.
   document.querySelectorAll("form[data-autosave]").forEach(function (form) {
     var status = form.querySelector('[data-role="save-status"]');
+    var queue = Promise.resolve();
+    var latest = 0;
     form.querySelectorAll('input[type="radio"]').forEach(function (input) {
       input.addEventListener("change", function () {
         var body = new FormData(form);
         body.set("go", "stay");
+        var ticket = ++latest;
         status.textContent = "Saving…";
-        fetch(form.action, { method: "POST", body: body, headers: { Accept: "application/json" }, credentials: "same-origin" })
-          .then(function (response) {
-            if (!response.ok) throw new Error(String(response.status));
-            status.textContent = "Answer saved.";
-          })
-          .catch(function () {
-            status.textContent = "Not saved yet: use the Save button.";
-          });
+        queue = queue.then(function () {
+          if (ticket !== latest) return null; // a later choice replaces this one: save only that
+          return fetch(form.action, { method: "POST", body: body, headers: { Accept: "application/json" }, credentials: "same-origin" })
+            .then(function (response) {
+              if (!response.ok) throw new Error(String(response.status));
+              if (ticket === latest) status.textContent = "Answer saved.";
+            })
+            .catch(function () {
+              if (ticket === latest) status.textContent = "Not saved yet: use the Save button.";
+            });
+        });
       });
     });
   });
@@ -53,8 +61,10 @@
         }
       });
       if (left === 0) {
+        // Announce first, and reload a moment later: a screen reader gets time to speak, and a server
+        // whose clock is a little behind is past the deadline by then (no reload loop).
         announce.textContent = "Time is up. Your attempt is being submitted.";
-        window.location.reload();
+        window.setTimeout(function () { window.location.reload(); }, 2000);
         return;
       }
       window.setTimeout(tick, 1000);

@@ -23,3 +23,31 @@ if (document.body.dataset.listenRegistration === "true") {
     }
   });
 }
+
+// LTI Platform Storage (1EdTech "Client Side postMessages"): a tool in the launch frame that cannot
+// keep cookies stores its OIDC state here with lti.put_data and reads it back with lti.get_data.
+// Values are kept per tool origin, for the life of this page.
+if (document.querySelector("iframe[name='tool-frame']")) {
+  const platformStorage = new Map();
+  window.addEventListener("message", (event) => {
+    const data = event.data || {};
+    if (typeof data !== "object" || !event.source) return;
+    const reply = (payload) => event.source.postMessage(payload, event.origin);
+    const slot = `${event.origin}\n${data.key}`;
+    if (data.subject === "lti.capabilities") {
+      reply({
+        subject: "lti.capabilities.response",
+        message_id: data.message_id,
+        supported_messages: [{ subject: "lti.put_data" }, { subject: "lti.get_data" }],
+      });
+    } else if (data.subject === "lti.put_data") {
+      platformStorage.set(slot, data.value);
+      reply({ subject: "lti.put_data.response", message_id: data.message_id, key: data.key, value: data.value });
+    } else if (data.subject === "lti.get_data") {
+      const response = { subject: "lti.get_data.response", message_id: data.message_id, key: data.key };
+      if (platformStorage.has(slot)) response.value = platformStorage.get(slot);
+      else response.error = { code: "not_found", message: `No value stored for ${data.key}` };
+      reply(response);
+    }
+  });
+}

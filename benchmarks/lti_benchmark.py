@@ -1,0 +1,257 @@
+"""LTI tool throughput: full launches (login + launch) and answer saves, under gunicorn with
+PostgreSQL and Redis, against the floor of a bare endpoint that only verifies an RS256 JWT.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/skarp_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/14 python benchmarks/lti_benchmark.py [--seconds 10] [--clients 8]
+
+The sandbox LMS runs in this process (it signs the id_tokens, as a platform does); the tool and
+the floor run under gunicorn in their own processes. Load is bounded in time and goes to 127.0.0.1
+only. The database named in DATABASE_URL is emptied first: point it at a scratch database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lti_app.sandbox import (  # noqa: E402
+    add_resource_link,
+    create_sandbox_app,
+    get_course,
+    get_tool,
+    launch_claims,
+    sandbox_private_key_pem,
+    session_scope,
+    sign_id_token,
+)
+from lti_app.sandbox.keys import load_private_key  # noqa: E402
+from tests.live import LoopbackBrowser, free_port, serve  # noqa: E402
+from tests.lti_harness import Lms, csrf_of, reset_database  # noqa: E402
+
+GUNICORN = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "--log-level", "warning"]
+
+
+def start_gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [*GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", app]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app} did not start on port {port}")
+
+
+class Load:
+    """Run `action` from `clients` threads for `seconds`; collect latencies of successful calls."""
+
+    def __init__(self, clients: int, seconds: float):
+        self.clients, self.seconds = clients, seconds
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.lock = threading.Lock()
+
+    def run(self, setup, action) -> dict:
+        stop_at = time.monotonic() + self.seconds
+
+        def worker() -> None:
+            state = setup()
+            while time.monotonic() < stop_at:
+                started = time.perf_counter()
+                ok = action(state)
+                elapsed = time.perf_counter() - started
+                with self.lock:
+                    if ok:
+                        self.latencies.append(elapsed)
+                    else:
+                        self.errors += 1
+
+        threads = [threading.Thread(target=worker) for _ in range(self.clients)]
+        began = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.monotonic() - began
+        ordered = sorted(self.latencies)
+        return {
+            "count": len(ordered),
+            "errors": self.errors,
+            "per_second": len(ordered) / wall,
+            "p50_ms": 1000 * statistics.median(ordered) if ordered else None,
+            "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))] if ordered else None,
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=3)
+    args = parser.parse_args()
+    database_url = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/skarp_bench")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+    reset_database(database_url)
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+
+    folder = Path(tempfile.mkdtemp(prefix="skarp-bench-"))
+    tool_port, sandbox_port, floor_port = free_port(), free_port(), free_port()
+    tool_url, sandbox_url = f"http://localhost:{tool_port}", f"http://127.0.0.1:{sandbox_port}"
+    sandbox_app = create_sandbox_app(
+        {
+            "SANDBOX_BASE_URL": sandbox_url,
+            "SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite3'}",
+            "SECRET_KEY": "bench",
+        }
+    )
+    env = {
+        "TOOL_BASE_URL": tool_url,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "bench-secret",
+    }
+    processes = []
+    with serve(sandbox_app, sandbox_port):
+        try:
+            processes.append(start_gunicorn("lti_app:create_app()", tool_port, args.workers, env))
+            lms = Lms(None, sandbox_app, tool_url, sandbox_url)
+            lms.register_tool()
+            with session_scope(sandbox_app) as session:
+                tool = get_tool(session, lms.client_id)
+                link = add_resource_link(
+                    session, tool, get_course(session), "Diagnostic", custom={"assessment": "diagnostic"}
+                ).link_id
+            results = measure(lms, link, args)
+            public_pem = _public_pem(sandbox_private_key_pem(sandbox_app))
+            floor_env = {"JWT_PUBLIC_KEY_PEM": public_pem, "JWT_AUDIENCE": lms.client_id}
+            processes.append(
+                start_gunicorn("benchmarks.jwt_floor:create_app()", floor_port, args.workers, floor_env)
+            )
+            results["floor"] = measure_floor(lms, link, floor_port, args)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=10)
+    report(results, args)
+    return 0
+
+
+def _public_pem(private_pem: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def _login_params(lms: Lms) -> dict[str, str]:
+    return {
+        "iss": lms.sandbox_url,
+        "login_hint": "learner-1",
+        "target_link_uri": f"{lms.tool_url}/lti/launch",
+        "client_id": lms.client_id,
+        "lti_deployment_id": "deployment-1",
+        "lti1p3_new_window": "1",
+    }
+
+
+def measure(lms: Lms, link: str, args) -> dict:
+    template = launch_claims(lms.sandbox_app, lms.client_id, "learner-1", link, "nonce")
+    key = load_private_key(sandbox_private_key_pem(lms.sandbox_app))  # parse once: it costs ~30 ms
+    params = _login_params(lms)
+    learners = iter(range(1_000_000))
+
+    def launch(browser: LoopbackBrowser, sub: str = "learner-1") -> requests.Response | None:
+        login = browser.get(f"{lms.tool_url}/lti/login", params=params, allow_redirects=False, timeout=10)
+        if login.status_code != 302:
+            return None
+        query = parse_qs(urlsplit(login.headers["Location"]).query)
+        now = int(time.time())
+        claims = {**template, "sub": sub, "nonce": query["nonce"][0], "iat": now, "exp": now + 300}
+        token = sign_id_token(key, claims)
+        data = {"id_token": token, "state": query["state"][0]}
+        response = browser.post(f"{lms.tool_url}/lti/launch", data=data, allow_redirects=False, timeout=10)
+        return response if response.status_code == 303 else None
+
+    launches = Load(args.clients, args.seconds).run(
+        LoopbackBrowser, lambda browser: launch(browser) is not None
+    )
+
+    def save_setup():
+        browser = LoopbackBrowser()
+        response = launch(browser, sub=f"bench-learner-{next(learners)}")  # one open attempt each
+        intro = browser.get(lms.tool_url + response.headers["Location"], timeout=10)
+        question = browser.post(intro.url + "start", data={"csrf_token": csrf_of(intro.text)}, timeout=10)
+        return {"browser": browser, "url": question.url, "token": csrf_of(question.text), "n": 0}
+
+    def save(state) -> bool:
+        state["n"] += 1
+        data = {"csrf_token": state["token"], "choice": str(state["n"] % 4), "go": "stay"}
+        headers = {"Accept": "application/json"}
+        response = state["browser"].post(state["url"], data=data, headers=headers, timeout=10)
+        return response.status_code == 200
+
+    saves = Load(args.clients, args.seconds).run(save_setup, save)
+    return {"launches": launches, "saves": saves}
+
+
+def measure_floor(lms: Lms, link: str, port: int, args) -> dict:
+    now = int(time.time())
+    claims = {
+        **launch_claims(lms.sandbox_app, lms.client_id, "learner-1", link, "n"),
+        "iat": now,
+        "exp": now + 600,
+    }
+    token = sign_id_token(load_private_key(sandbox_private_key_pem(lms.sandbox_app)), claims)
+
+    def verify(session: requests.Session) -> bool:
+        response = session.post(f"http://127.0.0.1:{port}/verify", data={"id_token": token}, timeout=10)
+        return response.status_code == 200
+
+    return Load(args.clients, args.seconds).run(requests.Session, verify)
+
+
+def report(results: dict, args) -> None:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(
+        f"machine: {machine}; {args.clients} client threads, {args.seconds:.0f} s per measure, "
+        f"gunicorn {args.workers} workers x 4 threads; PostgreSQL + Redis"
+    )
+    floor = results["floor"]["per_second"]
+    for name in ("launches", "saves", "floor"):
+        row = results[name]
+        ratio = f"{row['per_second'] / floor:.2f}x floor" if name != "floor" else "1.00x"
+        print(
+            f"{name:<9} {row['per_second']:8.1f}/s  p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms"
+            f"  n={row['count']} errors={row['errors']}  {ratio}"
+        )
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "lti.json").write_text(json.dumps({"machine": machine, **results}, indent=2))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

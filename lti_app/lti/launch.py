@@ -23,6 +23,7 @@ from pylti1p3.contrib.flask.cookie import FlaskCookieService
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import DisableSessionId
 
+from lti_app.lti import platform_storage
 from lti_app.lti.storage import OneTimeNonceSessionService, RedisLaunchDataStorage, SecureFlaskRequest
 from lti_app.lti.tool_conf import DatabaseToolConf
 
@@ -98,8 +99,8 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         try:
             self._validated = True
             (
-                self.validate_state()
-                .validate_jwt_format()
+                self.validate_jwt_format()
+                .validate_state()
                 .validate_registration()
                 .validate_jwt_signature()
                 .validate_deployment()
@@ -114,6 +115,22 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         except LaunchError:
             self._validated = False
             raise
+
+    def validate_state(self) -> StrictMessageLaunch:
+        """The state cookie set at login, or, where the platform offers it, LTI Platform Storage."""
+        state = self._get_request_param("state")
+        if platform_storage.target_of(state) is None:
+            return super().validate_state()
+        nonce = self._jwt.get("body", {}).get("nonce") or ""
+        proof_state = self._get_request_param("lti_storage_state") or ""
+        proof_nonce = self._get_request_param("lti_storage_nonce") or ""
+        if not platform_storage.confirm(self.store, state, proof_state, proof_nonce, nonce):
+            raise LaunchError(
+                "The launch was refused",
+                "the platform's storage did not confirm this launch's state and nonce (a replayed or "
+                "forged launch, or one older than 10 minutes)",
+            )
+        return self
 
     def validate_jwt_format(self) -> StrictMessageLaunch:
         super().validate_jwt_format()

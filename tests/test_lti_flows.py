@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import lxml.html
 import pytest
 import requests
 from sqlalchemy import func, select
@@ -118,9 +119,10 @@ def test_items_are_served_without_answers(lms):
     assert item.options[0].text in page.text
     assert item.rationale[:40] not in page.text
     assert all(option.rationale[:40] not in page.text for option in item.options)
-    radios = re.findall(r'<input type="radio"[^>]*>', page.text)
-    assert [re.search(r'value="(\d)"', radio)[1] for radio in radios] == ["0", "1", "2", "3"]
-    assert all(len(radio.split()) == len(radios[0].split()) for radio in radios), "no option stands out"
+    radios = lxml.html.fromstring(page.text).xpath("//input[@type='radio']")
+    assert [radio.get("value") for radio in radios] == ["0", "1", "2", "3"]
+    names = [set(radio.attrib) - {"checked"} for radio in radios]
+    assert all(attributes == names[0] for attributes in names), "no option carries anything the others lack"
 
 
 def test_answers_survive_reload_new_tab_redis_flush_and_restart(lms):

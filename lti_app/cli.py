@@ -124,6 +124,33 @@ def keys_retire(kid: str) -> None:
     click.echo(f"retired {kid}")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--batch", default=10, show_default=True, help="Grades leased per round.")
+@click.option("--idle", default=1.0, show_default=True, help="Seconds to wait when nothing is due.")
+def worker_command(once: bool, batch: int, idle: float) -> None:
+    """Deliver queued grades to the LMS gradebooks (run several: they share the queue safely)."""
+    import signal
+    import time
+
+    from lti_app.adapters.redis_store import store
+    from lti_app.services.delivery import run_once, worker_name
+
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the current grade, then stop
+    name = worker_name()
+    timeout = current_app.config["LMS_TIMEOUT_SECONDS"]
+    click.echo(f"grade worker {name} started")
+    while not stopping:
+        done = run_once(db(), store(), name, batch, timeout)
+        current_app.extensions["db_session"].remove()
+        if once and done == 0:
+            break
+        if done == 0:
+            time.sleep(idle)
+    click.echo(f"grade worker {name} stopped")
+
+
 @click.command("sandbox")
 @click.option("--port", "tool_port", default=5000, show_default=True, help="The tool's port (localhost).")
 @click.option("--sandbox-port", default=8000, show_default=True, help="The sandbox LMS's port (127.0.0.1).")
@@ -146,3 +173,4 @@ def init_app(app: Flask) -> None:
     for group in (db_cli, platforms_cli, keys_cli):
         app.cli.add_command(group)
     app.cli.add_command(sandbox_command)
+    app.cli.add_command(worker_command)

@@ -48,6 +48,7 @@ def settings_from_environment(instance_path: str, environ: dict[str, str] | None
         "PROXY_HOPS": int(env.get("PROXY_HOPS", "1" if production else "0")),
         "LTI_CLOCK_LEEWAY_SECONDS": int(env.get("LTI_CLOCK_LEEWAY_SECONDS", "60")),
         "LTI_PLATFORM_KEYS_TTL_SECONDS": int(env.get("LTI_PLATFORM_KEYS_TTL_SECONDS", "3600")),
+        "LMS_TIMEOUT_SECONDS": float(env.get("LMS_TIMEOUT_SECONDS", "15")),
         "LAUNCH_TTL_SECONDS": int(env.get("LAUNCH_TTL_SECONDS", str(12 * 3600))),
         "CONTENT_DIR": env.get("CONTENT_DIR", str(Path(__file__).resolve().parent.parent / "content")),
         "PRODUCTION": production,

@@ -248,22 +248,40 @@ def assert_graded_on_server(lms, right: int) -> None:
 # --- 1. a learner with the keyboard only, in the LMS's cross-site iframe ---------------------------------
 
 
-def test_keyboard_only_diagnostic_in_cross_site_iframe(third_party_cookies_page, lms, content):
-    page = third_party_cookies_page
+def launch_in_frame_by_keyboard(page, lms):
+    """The sandbox home page: the launch button focused, Enter; returns the tool's frame."""
     page.goto(f"{lms.sandbox_url}/")
     activity = page.get_by_role("group", name="diagnostic", exact=True)
     assert activity.get_by_role("radio", name="in a frame on this site").is_checked()
     activity.get_by_role("button", name=f"Launch as {ADA}").focus()
     page.keyboard.press("Enter")
-
     page.wait_for_url(re.compile(r"/launch/start$"))
-    frame = page.frame(name="tool-frame")
+    return page.frame(name="tool-frame")
+
+
+def without_platform_storage(page, lms) -> None:
+    """Play an LMS without LTI Platform Storage: its login initiation offers no lti_storage_target, so the
+    tool keeps the OIDC state in cookies (pylti1p3's cookie check first)."""
+
+    def strip(route):
+        response = route.fetch()
+        body = re.sub(r'<input[^>]*name="lti_storage_target"[^>]*>', "", response.text())
+        assert "lti_storage_target" not in body
+        route.fulfill(response=response, body=body)
+
+    page.route(f"{lms.sandbox_url}/launch/start", strip)
+
+
+def test_keyboard_only_diagnostic_in_cross_site_iframe(page, lms, content):
+    """Chromium as it comes (third-party cookies blocked): the launch goes through in the frame without any
+    cookie (the state and nonce kept by the platform, LTI Platform Storage), and the learner takes the
+    whole diagnostic there with the keyboard only."""
+    frame = launch_in_frame_by_keyboard(page, lms)
     frame.wait_for_url(TOOL_PAGE)
     assert frame.url.startswith(f"{lms.tool_url}/")  # the tool, on another site than the platform page
     assert page.url.startswith(f"{lms.sandbox_url}/")
     assert frame.get_by_role("heading", level=1, name="Diagnostic").is_visible()
-    # the login's state and session cookies were kept in the frame, as third-party cookies
-    assert launch_cookies(page.context, lms) == {("lti1p3-session-id", "None", True, None)}
+    assert page.context.cookies(lms.tool_url) == []  # nothing in the frame needs a third-party cookie
 
     # from the platform page into the frame, with Tab only
     tab_to(page.keyboard, frame, button("Start"))
@@ -275,14 +293,24 @@ def test_keyboard_only_diagnostic_in_cross_site_iframe(third_party_cookies_page,
     assert page.errors == []
 
 
+def test_cookie_launch_in_frame_where_third_party_cookies_are_allowed(third_party_cookies_page, lms):
+    """The cookie flow itself works in the cross-site frame when the browser keeps third-party cookies:
+    the tool's cookies have the attributes a cross-site frame needs (SameSite=None; Secure)."""
+    page = third_party_cookies_page
+    without_platform_storage(page, lms)
+    frame = launch_in_frame_by_keyboard(page, lms)
+    frame.wait_for_url(TOOL_PAGE)
+    assert frame.get_by_role("heading", level=1, name="Diagnostic").is_visible()
+    assert launch_cookies(page.context, lms) == {("lti1p3-session-id", "None", True, None)}
+    assert page.errors == []
+
+
 def test_blocked_third_party_cookies_fall_back_to_a_new_window(page, lms, content):
-    """Chromium's default: the frame cannot keep the tool's cookies, so the cookie check page offers a new
-    window; the learner opens it from the keyboard and takes the whole diagnostic there."""
-    page.goto(f"{lms.sandbox_url}/")
-    page.get_by_role("group", name="diagnostic", exact=True).get_by_role(
-        "button", name=f"Launch as {ADA}"
-    ).focus()
-    page.keyboard.press("Enter")
+    """Without Platform Storage, in Chromium as it comes, the frame cannot keep the tool's cookies, so the
+    cookie check page offers a new window; the learner opens it from the keyboard and takes the whole
+    diagnostic there."""
+    without_platform_storage(page, lms)
+    frame = launch_in_frame_by_keyboard(page, lms)
     fallback = page.frame_locator("iframe[name=tool-frame]").get_by_role(
         "link", name="Click here to open content in the new tab."
     )

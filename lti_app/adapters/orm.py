@@ -170,6 +170,8 @@ class Attempt(Base):
     score: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None] = mapped_column(Boolean)
     by_objective: Mapped[dict[str, Any] | None] = mapped_column()
+    resource_link_title: Mapped[str] = mapped_column(String(500), default="")
+    gradebook: Mapped[dict[str, Any] | None] = mapped_column()  # the launch's AGS endpoint claim
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
 
 
@@ -183,3 +185,46 @@ class Answer(Base):
     chosen: Mapped[int] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
+
+
+class GradeDelivery(Base):
+    """The outbox: a graded attempt's score on its way to the LMS gradebook (AGS).
+
+    Written in the same transaction as the graded attempt, so a grade is never computed without
+    also being queued. Workers lease rows (locked_by/locked_until) so that several of them, on
+    several machines, never deliver the same grade at once, and a killed worker's lease expires.
+    """
+
+    __tablename__ = "grade_deliveries"
+    __table_args__ = (
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        Index("ix_delivery_owner", "platform_id", "deployment_id", "resource_link_id", "user_sub"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    context_id: Mapped[str] = mapped_column(String(500), default="")
+    resource_link_id: Mapped[str] = mapped_column(String(500))
+    resource_link_title: Mapped[str] = mapped_column(String(500), default="")
+    user_sub: Mapped[str] = mapped_column(String(500))
+    lineitem_url: Mapped[str | None] = mapped_column(String(1000))  # from the launch, else found/created
+    lineitems_url: Mapped[str | None] = mapped_column(String(1000))
+    label: Mapped[str] = mapped_column(String(500))
+    score_given: Mapped[float] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    timestamp: Mapped[datetime] = mapped_column()  # whole seconds, strictly increasing per learner+link
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # pending | retrying | synced | failed | superseded
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retrying_since: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    locked_by: Mapped[str | None] = mapped_column(String(200))
+    locked_until: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    synced_at: Mapped[datetime | None] = mapped_column()  # the LMS confirmed it (results read back)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 from courseware.assessment import DeliveredItem, GradedAttempt, assemble, display_to_original, grade
 from courseware.model import Blueprint, CourseContent, Item
 from lti_app.adapters.orm import Answer, Attempt, utcnow
-from lti_app.services.launches import LaunchContext
+from lti_app.services import grades
+from lti_app.services.launches import LTI, LaunchContext
+
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 
 class AttemptError(Exception):
@@ -86,6 +89,8 @@ def start_attempt(
         user_name=ctx.user_name,
         assessment_id=assessment_id,
         preview=ctx.is_staff,
+        resource_link_title=(ctx.claims.get(LTI + "resource_link") or {}).get("title") or "",
+        gradebook=ctx.claims.get(AGS_ENDPOINT),
         seed=seed,
         delivered=[{"item_id": d.item_id, "option_order": list(d.option_order)} for d in delivered],
         started_at=started,
@@ -180,6 +185,10 @@ def submit(session: Session, content: CourseContent, attempt: Attempt, *, by: st
             by_objective={s.objective: [s.correct, s.total] for s in result.by_objective},
         )
     )
+    if closed.rowcount == 1:
+        session.refresh(attempt)
+        if grades.can_grade(attempt):  # the grade and its delivery commit together: the outbox
+            grades.queue_grade(session, attempt, result, content.blueprint(attempt.assessment_id))
     session.commit()
     session.refresh(attempt)
     return closed.rowcount == 1

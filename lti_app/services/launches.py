@@ -24,6 +24,7 @@ SERVICE_CLAIMS = (
     "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice",
     "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings",
     LTI + "custom",
+    LTI + "resource_link",
     LTI + "tool_platform",
     LTI + "launch_presentation",
 )

@@ -1,0 +1,177 @@
+"""The LMS over HTTP: OAuth2 tokens and LTI Advantage services (AGS), with timeouts everywhere.
+
+Tokens (client_credentials with a private_key_jwt assertion) are cached in Redis per platform and
+scope set until shortly before they expire, and requested by one process at a time (a Redis lock),
+so a burst of grades costs one token, not one each. HTTP connections are reused per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import jwt
+import redis
+import requests
+from requests.adapters import HTTPAdapter
+
+from lti_app.adapters.orm import Platform, ToolKey
+
+CONNECT_TIMEOUT = 5.0
+TOKEN_SAFETY_SECONDS = 60
+LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+SCORE = "application/vnd.ims.lis.v1.score+json"
+RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
+MEMBERSHIPS = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+
+_http = requests.Session()
+_http.mount("http://", HTTPAdapter(pool_connections=20, pool_maxsize=20))
+_http.mount("https://", HTTPAdapter(pool_connections=20, pool_maxsize=20))
+
+
+@dataclass
+class LmsError(Exception):
+    """A failed call to the LMS; `retryable` says whether trying later can help."""
+
+    message: str
+    status: int | None = None
+    retryable: bool = True
+    retry_after: float | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.message}" if self.status else self.message
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _platform_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            return str(body.get("error_description") or body.get("error") or body)[:500]
+    except ValueError:
+        pass
+    return (response.text or response.reason or "")[:500]
+
+
+def _check(response: requests.Response) -> requests.Response:
+    if response.status_code < 400:
+        return response
+    retryable = response.status_code == 429 or response.status_code >= 500
+    raise LmsError(_platform_message(response), response.status_code, retryable, _retry_after(response))
+
+
+class LmsClient:
+    """One platform's services, authenticated as the tool."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        key: ToolKey,
+        cache: redis.Redis,
+        *,
+        timeout: float = 15.0,
+        http: requests.Session = _http,
+    ):
+        self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)  # every request has one
+        self.platform = platform
+        self.key = key
+        self.cache = cache
+        self.http = http
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    def _token_key(self, scopes: tuple[str, ...]) -> str:
+        digest = hashlib.sha256(" ".join(sorted(scopes)).encode()).hexdigest()[:16]
+        return f"skarp:lms-token:{self.platform.id}:{digest}"
+
+    def token(self, scopes: tuple[str, ...]) -> str:
+        key = self._token_key(scopes)
+        cached = self.cache.get(key)
+        if cached:
+            return json.loads(cached)["access_token"]
+        with self.cache.lock(key + ":lock", timeout=30, blocking_timeout=30):
+            cached = self.cache.get(key)  # another worker may have fetched it while we waited
+            if cached:
+                return json.loads(cached)["access_token"]
+            token, expires_in = self._request_token(scopes)
+            ttl = max(1, int(expires_in) - TOKEN_SAFETY_SECONDS)
+            self.cache.set(key, json.dumps({"access_token": token}), ex=ttl)
+            return token
+
+    def forget_token(self, scopes: tuple[str, ...]) -> None:
+        self.cache.delete(self._token_key(scopes))
+
+    def _request_token(self, scopes: tuple[str, ...]) -> tuple[str, int]:
+        now = int(time.time())
+        audience = self.platform.auth_audience or self.platform.auth_token_url
+        assertion = jwt.encode(
+            {
+                "iss": self.platform.client_id,
+                "sub": self.platform.client_id,
+                "aud": audience,
+                "iat": now,
+                "exp": now + 300,
+                "jti": uuid.uuid4().hex,
+            },
+            self.key.private_pem,
+            algorithm="RS256",
+            headers={"kid": self.key.kid},
+        )
+        try:
+            response = self.http.post(
+                self.platform.auth_token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    "client_assertion": assertion,
+                    "scope": " ".join(scopes),
+                },
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise LmsError(f"token request failed: {error}") from None
+        body = _check(response).json()
+        return body["access_token"], int(body.get("expires_in", 3600))
+
+    # --- calls -----------------------------------------------------------------------------------
+
+    def call(
+        self, method: str, url: str, scopes: tuple[str, ...], *, accept: str, **kwargs: Any
+    ) -> requests.Response:
+        """An authenticated call; a 401 means the cached token died early: one retry with a new one."""
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self.token(scopes)}", "Accept": accept}
+            headers.update(kwargs.pop("headers", {}))
+            try:
+                response = self.http.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            except requests.RequestException as error:
+                raise LmsError(f"{method} {url} failed: {error}") from None
+            if response.status_code == 401 and attempt == 1:
+                self.forget_token(scopes)
+                continue
+            return _check(response)
+        raise AssertionError("unreachable")
+
+
+def service_url(base: str, suffix: str) -> str:
+    """`{lineitem}/scores` keeping the line item URL's query string where it belongs."""
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))

@@ -1,0 +1,243 @@
+"""Deliver queued grades to LMS gradebooks (AGS), never losing one and never sending one twice at once.
+
+A worker leases due deliveries (an atomic compare-and-set on `locked_until`, with SKIP LOCKED on
+PostgreSQL so workers don't queue behind each other), then for each: finds or creates the line
+item, posts the Score, reads the result back (synced = the LMS confirmed it), and releases the
+lease. 5xx, 429 (honouring Retry-After), timeouts and network errors are retried with exponential
+backoff and full jitter; other 4xx are failed with the platform's message. A worker killed
+mid-delivery leaves its lease to expire, and another worker delivers the grade.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from lti_app.adapters.lms_client import LINEITEM, LINEITEMS, RESULTS, SCORE, LmsClient, LmsError, service_url
+from lti_app.adapters.orm import GradeDelivery, Platform, utcnow
+from lti_app.lti.keys import signing_key
+
+AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+SCOPES = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score")
+LEASE = timedelta(seconds=90)  # longer than the slowest delivery (3 calls x 20 s timeouts)
+BASE_DELAY_SECONDS = 2.0
+MAX_DELAY_SECONDS = 600.0
+WAITING = ("pending", "retrying")
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+_rng = random.Random()  # noqa: S311 - jitter, not security
+
+
+def backoff(tries: int, retry_after: float | None, rng: random.Random = _rng) -> float:
+    """Full jitter (AWS architecture blog), never sooner than the platform's Retry-After."""
+    ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** max(0, tries - 1))
+    return max(rng.uniform(0, ceiling), retry_after or 0.0)
+
+
+def claim(session: Session, worker: str, limit: int = 10) -> list[GradeDelivery]:
+    """Lease up to `limit` due deliveries for this worker."""
+    now = utcnow()
+    due = (
+        select(GradeDelivery.id)
+        .where(
+            GradeDelivery.status.in_(WAITING),
+            GradeDelivery.next_attempt_at <= now,
+            or_(GradeDelivery.locked_until.is_(None), GradeDelivery.locked_until < now),
+        )
+        .order_by(GradeDelivery.next_attempt_at, GradeDelivery.id)
+        .limit(limit)
+    )
+    if session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = []
+    for delivery_id in session.scalars(due).all():
+        leased = session.execute(
+            update(GradeDelivery)
+            .where(
+                GradeDelivery.id == delivery_id,
+                GradeDelivery.status.in_(WAITING),
+                or_(GradeDelivery.locked_until.is_(None), GradeDelivery.locked_until < now),
+            )
+            .values(locked_by=worker, locked_until=now + LEASE)
+        )
+        if leased.rowcount == 1:
+            claimed.append(delivery_id)
+    session.commit()
+    return (
+        list(session.scalars(select(GradeDelivery).where(GradeDelivery.id.in_(claimed)))) if claimed else []
+    )
+
+
+@dataclass
+class Outcome:
+    status: str  # synced | retrying | failed
+    error: str | None = None
+    http_status: int | None = None
+    retry_after: float | None = None
+    lineitem_url: str | None = None
+
+
+def deliver(
+    session: Session, cache: redis.Redis, delivery: GradeDelivery, worker: str, timeout: float = 15.0
+) -> Outcome:
+    """Send one leased delivery and record what happened (only while the lease is still ours)."""
+    platform = session.get(Platform, delivery.platform_id)
+    client = LmsClient(platform, signing_key(session), cache, timeout=timeout)
+    try:
+        lineitem = delivery.lineitem_url or _find_or_create_lineitem(client, delivery)
+        client.call(
+            "POST",
+            service_url(lineitem, "/scores"),
+            SCOPES,
+            accept="application/json",
+            json=_score(delivery, platform),
+            headers={"Content-Type": SCORE},
+        )
+        outcome = Outcome(
+            "synced" if _confirmed(client, lineitem, delivery) else "retrying", lineitem_url=lineitem
+        )
+        if outcome.status == "retrying":
+            outcome.error = "the LMS accepted the score but does not show it yet"
+    except LmsError as error:
+        outcome = Outcome(
+            "retrying" if error.retryable else "failed", str(error), error.status, error.retry_after
+        )
+    _record(session, delivery, outcome, worker)
+    return outcome
+
+
+def _find_or_create_lineitem(client: LmsClient, delivery: GradeDelivery) -> str:
+    if not delivery.lineitems_url:
+        raise LmsError("the launch gave no line item and no line items URL", retryable=False)
+    query = {"resource_link_id": delivery.resource_link_id, "tag": "skarp"}
+    found = client.call("GET", delivery.lineitems_url, SCOPES, accept=LINEITEMS, params=query).json()
+    if found:
+        return found[0]["id"]
+    created = client.call(
+        "POST",
+        delivery.lineitems_url,
+        SCOPES,
+        accept=LINEITEM,
+        json={
+            "scoreMaximum": delivery.score_maximum,
+            "label": delivery.label,
+            "resourceLinkId": delivery.resource_link_id,
+            "resourceId": delivery.label,
+            "tag": "skarp",
+        },
+        headers={"Content-Type": LINEITEM},
+    ).json()
+    return created["id"]
+
+
+def _score(delivery: GradeDelivery, platform: Platform) -> dict[str, Any]:
+    score = {
+        "userId": delivery.user_sub,
+        "scoreGiven": delivery.score_given,
+        "scoreMaximum": delivery.score_maximum,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "timestamp": delivery.timestamp.isoformat(timespec="seconds"),
+        "comment": delivery.comment,
+    }
+    if (platform.product_family or "").lower() == "canvas":
+        score[CANVAS_SUBMISSION] = {
+            "new_submission": True,
+            "submission_type": "basic_lti_launch",
+            "submitted_at": delivery.timestamp.isoformat(timespec="seconds"),
+        }
+    return score
+
+
+def _confirmed(client: LmsClient, lineitem: str, delivery: GradeDelivery) -> bool:
+    """Read the gradebook back: the result for this learner shows this score."""
+    results = client.call(
+        "GET",
+        service_url(lineitem, "/results"),
+        SCOPES,
+        accept=RESULTS,
+        params={"user_id": delivery.user_sub},
+    ).json()
+    for result in results:
+        if result.get("userId") != delivery.user_sub or result.get("resultScore") is None:
+            continue
+        given = float(result["resultScore"]) / float(result.get("resultMaximum") or 1)
+        return abs(given - delivery.score_given / delivery.score_maximum) < 1e-6
+    return False
+
+
+def _record(session: Session, delivery: GradeDelivery, outcome: Outcome, worker: str) -> None:
+    now = utcnow()
+    values: dict[str, Any] = {
+        "tries": GradeDelivery.tries + 1,
+        "last_status": outcome.http_status,
+        "last_error": outcome.error,
+        "locked_by": None,
+        "locked_until": None,
+    }
+    if outcome.lineitem_url:
+        values["lineitem_url"] = outcome.lineitem_url
+    if outcome.status == "synced":
+        values.update(status="synced", synced_at=now, sent_at=now, retrying_since=None, last_error=None)
+    elif outcome.status == "failed":
+        values.update(status="failed")
+    else:
+        delay = backoff(delivery.tries + 1, outcome.retry_after)
+        values.update(
+            status="retrying",
+            next_attempt_at=now + timedelta(seconds=delay),
+            retrying_since=delivery.retrying_since or now,
+        )
+    session.execute(
+        update(GradeDelivery)
+        .where(
+            GradeDelivery.id == delivery.id,
+            GradeDelivery.locked_by == worker,
+            GradeDelivery.status.in_(WAITING),
+        )
+        .values(**values)
+    )
+    session.commit()
+
+
+def run_once(
+    session: Session, cache: redis.Redis, worker: str, limit: int = 10, timeout: float = 15.0
+) -> int:
+    """Claim and deliver what is due; returns how many were attempted."""
+    batch = claim(session, worker, limit)
+    for delivery in batch:
+        deliver(session, cache, delivery, worker, timeout)
+    return len(batch)
+
+
+def resync(session: Session, delivery_ids: list[int]) -> int:
+    """Instructor action: try failed or retrying grades again now (a synced grade is already there)."""
+    result = session.execute(
+        update(GradeDelivery)
+        .where(GradeDelivery.id.in_(delivery_ids), GradeDelivery.status.in_(("failed", "retrying")))
+        .values(status="pending", next_attempt_at=utcnow(), locked_by=None, locked_until=None)
+    )
+    session.commit()
+    return result.rowcount
+
+
+def next_due(session: Session) -> datetime | None:
+    return session.scalar(
+        select(GradeDelivery.next_attempt_at)
+        .where(GradeDelivery.status.in_(WAITING))
+        .order_by(GradeDelivery.next_attempt_at)
+        .limit(1)
+    )

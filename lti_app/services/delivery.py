@@ -98,14 +98,7 @@ def deliver(
     client = LmsClient(platform, signing_key(session), cache, timeout=timeout)
     try:
         lineitem = delivery.lineitem_url or _find_or_create_lineitem(client, delivery)
-        client.call(
-            "POST",
-            service_url(lineitem, "/scores"),
-            SCOPES,
-            accept="application/json",
-            json=_score(delivery, platform),
-            headers={"Content-Type": SCORE},
-        )
+        _post_score(client, lineitem, delivery, platform)
         outcome = Outcome(
             "synced" if _confirmed(client, lineitem, delivery) else "retrying", lineitem_url=lineitem
         )
@@ -117,6 +110,23 @@ def deliver(
         )
     _record(session, delivery, outcome, worker)
     return outcome
+
+
+def _post_score(client: LmsClient, lineitem: str, delivery: GradeDelivery, platform: Platform) -> None:
+    """POST the Score. A request that timed out may still have landed: then the retry meets 409
+    (Moodle: timestamp not later) or 400 (Canvas: older score), and the gradebook already shows it."""
+    try:
+        client.call(
+            "POST",
+            service_url(lineitem, "/scores"),
+            SCOPES,
+            accept="application/json",
+            json=_score(delivery, platform),
+            headers={"Content-Type": SCORE},
+        )
+    except LmsError as error:
+        if error.status not in (400, 409) or not _confirmed(client, lineitem, delivery):
+            raise
 
 
 def _find_or_create_lineitem(client: LmsClient, delivery: GradeDelivery) -> str:

@@ -6,6 +6,9 @@ the tests can interleave workers, faults and learners deterministically.
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import threading
 import time
 from datetime import timedelta
@@ -14,12 +17,14 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from lti_app.adapters.orm import GradeDelivery, utcnow
+from lti_app.adapters.orm import Attempt, GradeDelivery, utcnow
+from lti_app.sandbox import launch_claims, sign_id_token
 from lti_app.services.delivery import claim, run_once
 
-from .lti_harness import LEARNER, LEARNER_2, start_lms
+from .lti_harness import LEARNER, LEARNER_2, csrf_of, query_of, start_lms
 from .test_lti_flows import answer, attempt_of, correct_position, start, submit
 
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 TIMEOUT = 1.0  # the worker's HTTP timeout in these tests (production: 15 s)
 
 
@@ -237,3 +242,78 @@ def test_one_token_per_platform_per_token_lifetime(lms):
     drain(lms)
     log = requests.get(f"{lms.sandbox_url}/sandbox/requests", params={"kind": "token"}, timeout=10).json()
     assert len([r for r in log["requests"] if r["status"] == 200]) == 1
+
+
+# --- the instructor's review ------------------------------------------------------------------
+
+
+def instructor_view(lms):
+    browser = lms.browser()
+    page = lms.launch(browser, "instructor-1", lms.links["knowledge-check"])
+    assert page.status_code == 200 and "/i/" in page.url
+    return browser, page
+
+
+def test_a_rejected_grade_shows_as_failed_with_the_platforms_message_and_can_be_resynced(lms):
+    take_check(lms, LEARNER, right=2)
+    fault(lms, "reject400", count=1)
+    work(lms)
+    browser, page = instructor_view(lms)
+    assert "failed: 400: sandbox fault injection" in page.text
+    failed = int(re.search(r"Resync all (\d+) failed grade", page.text)[1])
+    assert failed >= 1
+    resynced = browser.post(
+        page.url.rstrip("/") + "/resync", data={"csrf_token": csrf_of(page.text), "all_failed": "1"}
+    )
+    assert f"{failed} grade{'' if failed == 1 else 's'} queued to be sent again" in resynced.text
+    work(lms)
+    assert "synced at" in browser.get(page.url).text
+    assert gradebook(lms)["results"][LEARNER]["resultScore"] == 2.0
+
+
+def test_roster_from_nrps_lists_learners_who_never_launched(lms):
+    _, page = instructor_view(lms)
+    assert "Ada Learner" in page.text and "Ben Learner" in page.text
+    requests.post(f"{lms.sandbox_url}/sandbox/faults", json={"mode": "none"}, timeout=10)
+    log = requests.get(f"{lms.sandbox_url}/sandbox/requests", params={"kind": "nrps"}, timeout=10).json()
+    assert any(r["status"] == 200 for r in log["requests"]), "the roster came from NRPS"
+
+
+def test_review_shows_state_charts_and_item_statistics(lms):
+    take_check(lms, LEARNER_2, right=1)
+    drain(lms)
+    _, page = instructor_view(lms)
+    assert "Mean mastery per value chain activity" in page.text and "<svg" in page.text
+    assert "Score distribution" in page.text and "Item statistics" in page.text
+    assert "Facility index" in page.text and "quiz-1" in page.text
+    assert "synced at" in page.text
+
+
+def test_csv_export_has_a_row_per_learner_and_attempt(lms):
+    browser, page = instructor_view(lms)
+    export = browser.get(page.url.rstrip("/") + "/export.csv")
+    assert export.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in export.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    session = lms.db()
+    session.expire_all()
+    graded = session.scalars(select(Attempt).where(Attempt.preview.is_(False))).all()
+    assert len([r for r in rows if r["attempt"]]) == len(graded)
+    assert {"learner", "score_percent", "passed", "grade_sync", "plan"} <= set(rows[0])
+
+
+def test_instructors_of_another_course_never_see_these_learners(lms):
+    """A launch from another course of the same platform: its review is empty."""
+    browser = lms.browser()
+    redirect = lms.login_redirect(browser, "instructor-1", lms.links["knowledge-check"])
+    query = query_of(redirect.headers["Location"])
+    claims = launch_claims(
+        lms.sandbox_app, lms.client_id, "instructor-1", lms.links["knowledge-check"], query["nonce"]
+    )
+    claims[LTI + "context"] = {"id": "course-2", "title": "Another course", "type": ["CourseOffering"]}
+    claims.pop("https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice", None)
+    token = sign_id_token(lms.sandbox_app, claims)
+    page = browser.post(f"{lms.tool_url}/lti/launch", data={"id_token": token, "state": query["state"]})
+    assert page.status_code == 200 and "/i/" in page.url
+    assert "Ada Learner" not in page.text and "Ben Learner" not in page.text
+    assert "No learners yet." in page.text

@@ -1,17 +1,16 @@
-"""The instructor's side: the attempts in this course's activity, and a preview of the assessment.
-
-(The grade sync view, roster and statistics build on this page.)
-"""
+"""The instructor's side: every learner's attempts and grade sync state, the class at a glance,
+item statistics, resync and CSV export; and a preview of the assessment (never graded)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from lti_app.adapters.db import db
-from lti_app.adapters.orm import Attempt
+from lti_app.adapters.redis_store import store
 from lti_app.extensions import content
 from lti_app.lti.launch import LaunchError
+from lti_app.services import reports
+from lti_app.services.delivery import resync
 from lti_app.web.assessments import launch_context
 from lti_app.web.csrf import protect
 
@@ -26,23 +25,54 @@ def staff_context(launch_id: str):
     return ctx
 
 
+def _report(ctx):
+    members, note = reports.roster(db(), store(), ctx, current_app.config["LMS_TIMEOUT_SECONDS"])
+    return reports.class_report(db(), content(), ctx, members, note)
+
+
 @bp.get("/")
 def home(launch_id: str):
     ctx = staff_context(launch_id)
-    query = (
-        select(Attempt)
-        .where(
-            Attempt.platform_id == ctx.platform_id,
-            Attempt.deployment_id == ctx.deployment_id,
-            Attempt.context_id == ctx.context_id,
-            Attempt.resource_link_id == ctx.resource_link_id,
-            Attempt.preview.is_(False),
-        )
-        .order_by(Attempt.user_name, Attempt.started_at)
-    )
+    report = _report(ctx)
+    items = {item.id: item for item in content().all_items()}
     return render_template(
-        "tool/instructor.html",
+        "tool/instructor_review.html",
         ctx=ctx,
         blueprint=content().blueprint(ctx.assessment_id),
-        attempts=list(db().scalars(query)),
+        report=report,
+        items=items,
+        objectives={o.id: o for o in content().objectives},
+        resynced=request.args.get("resynced", type=int),
+    )
+
+
+@bp.post("/resync")
+def resync_grades(launch_id: str):
+    """Resync one grade, or every failed one, of this activity only."""
+    ctx = staff_context(launch_id)
+    report = _report(ctx)
+    if request.form.get("all_failed"):
+        wanted = report.failed_ids
+    else:
+        wanted = [request.form.get("delivery_id", type=int)]
+    in_scope = {
+        summary.sync.delivery_id
+        for row in report.rows
+        for summary in row.attempts
+        if summary.sync.delivery_id
+    }
+    ids = [delivery_id for delivery_id in wanted if delivery_id in in_scope]
+    count = resync(db(), ids) if ids else 0
+    return redirect(url_for(".home", launch_id=launch_id, resynced=count), code=303)
+
+
+@bp.get("/export.csv")
+def export(launch_id: str):
+    ctx = staff_context(launch_id)
+    body = reports.export_csv(content(), _report(ctx))
+    filename = f"skarp-{ctx.assessment_id}-{ctx.context_id or 'course'}.csv".replace('"', "")
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

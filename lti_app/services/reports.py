@@ -1,0 +1,244 @@
+"""The instructor's review of one activity: every learner (roster from NRPS where the platform
+offers it), their attempts, the grade's sync state, the class at a glance, and item statistics.
+
+Everything is scoped to the launch's platform, deployment, course and resource link: instructors
+of one course or deployment never see another's learners.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from courseware.mastery import trace
+from courseware.model import CourseContent, ObjectiveKind
+from courseware.statistics import ItemStatistics, histogram, item_statistics
+from lti_app.adapters.lms_client import MEMBERSHIPS, LmsClient, LmsError
+from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
+from lti_app.lti.keys import signing_key
+from lti_app.services.attempts import grade_attempt
+from lti_app.services.launches import LaunchContext
+
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+NRPS_SCOPE = ("https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",)
+ROSTER_TTL_SECONDS = 300
+LEARNER_ROLE = "#Learner"
+
+
+@dataclass(frozen=True)
+class Member:
+    user_sub: str
+    name: str
+    is_learner: bool
+
+
+@dataclass(frozen=True)
+class SyncState:
+    status: str  # synced | pending | retrying | failed | superseded | not sent
+    since: datetime | None = None
+    message: str | None = None
+    delivery_id: int | None = None
+
+    @property
+    def describe(self) -> str:
+        when = f"{self.since:%Y-%m-%d %H:%M:%S} UTC" if self.since else ""
+        return {
+            "synced": f"synced at {when}",
+            "pending": "pending",
+            "retrying": f"retrying since {when}" + (f": {self.message}" if self.message else ""),
+            "failed": "failed" + (f": {self.message}" if self.message else ""),
+            "superseded": "replaced by a newer attempt",
+        }.get(self.status, "not sent (no gradebook column for this link)")
+
+
+@dataclass
+class AttemptSummary:
+    attempt: Attempt
+    number: int
+    sync: SyncState
+
+    @property
+    def duration(self) -> timedelta | None:
+        end = self.attempt.submitted_at
+        return end - self.attempt.started_at if end else None
+
+
+@dataclass
+class LearnerRow:
+    user_sub: str
+    name: str
+    attempts: list[AttemptSummary] = field(default_factory=list)
+
+    @property
+    def latest(self) -> AttemptSummary | None:
+        submitted = [a for a in self.attempts if a.attempt.status == "submitted"]
+        return submitted[-1] if submitted else None
+
+
+@dataclass
+class ClassReport:
+    rows: list[LearnerRow]
+    roster_note: str | None
+    mastery: list[tuple[str, float]]  # (activity title, mean mastery 0..1) over learners' latest attempts
+    distribution: list[int]  # latest scores in ten 10% bands
+    items: list[ItemStatistics]
+
+    @property
+    def failed_ids(self) -> list[int]:
+        return [
+            summary.sync.delivery_id
+            for row in self.rows
+            for summary in row.attempts
+            if summary.sync.status == "failed" and summary.sync.delivery_id
+        ]
+
+
+def scope(ctx: LaunchContext):
+    return (
+        Attempt.platform_id == ctx.platform_id,
+        Attempt.deployment_id == ctx.deployment_id,
+        Attempt.context_id == ctx.context_id,
+        Attempt.resource_link_id == ctx.resource_link_id,
+        Attempt.preview.is_(False),
+    )
+
+
+def _sync(delivery: GradeDelivery | None) -> SyncState:
+    if delivery is None:
+        return SyncState("not sent")
+    since = {"synced": delivery.synced_at, "retrying": delivery.retrying_since}.get(delivery.status)
+    return SyncState(delivery.status, since, delivery.last_error, delivery.id)
+
+
+def roster(
+    session: Session, cache: redis.Redis, ctx: LaunchContext, timeout: float
+) -> tuple[list[Member], str | None]:
+    """The course's members from NRPS (cached briefly), or an empty list and why."""
+    service = ctx.claims.get(NRPS_CLAIM) or {}
+    url = service.get("context_memberships_url")
+    if not url:
+        return [], "This LMS did not offer its course roster (NRPS): learners appear once they launch."
+    key = f"skarp:roster:{ctx.platform_id}:{ctx.context_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return [Member(**member) for member in json.loads(cached)], None
+    client = LmsClient(session.get(Platform, ctx.platform_id), signing_key(session), cache, timeout=timeout)
+    try:
+        body = client.call("GET", url, NRPS_SCOPE, accept=MEMBERSHIPS).json()
+    except LmsError as error:
+        return [], f"The course roster could not be read from the LMS ({error})."
+    members = [
+        Member(
+            user_sub=m["user_id"],
+            name=m.get("name")
+            or " ".join(filter(None, [m.get("given_name"), m.get("family_name")]))
+            or m["user_id"],
+            is_learner=any(role.endswith(LEARNER_ROLE) or role == "Learner" for role in m.get("roles", [])),
+        )
+        for m in body.get("members", [])
+        if m.get("status", "Active") == "Active"
+    ]
+    cache.set(key, json.dumps([m.__dict__ for m in members]), ex=ROSTER_TTL_SECONDS)
+    return members, None
+
+
+def class_report(
+    session: Session,
+    content: CourseContent,
+    ctx: LaunchContext,
+    members: list[Member],
+    roster_note: str | None,
+) -> ClassReport:
+    attempts = list(
+        session.scalars(select(Attempt).where(*scope(ctx)).order_by(Attempt.started_at, Attempt.id))
+    )
+    ids = [a.id for a in attempts]
+    deliveries = {
+        d.attempt_id: d
+        for d in session.scalars(select(GradeDelivery).where(GradeDelivery.attempt_id.in_(ids)))
+    }
+    rows: dict[str, LearnerRow] = {
+        m.user_sub: LearnerRow(m.user_sub, m.name) for m in members if m.is_learner
+    }
+    for attempt in attempts:
+        row = rows.setdefault(
+            attempt.user_sub, LearnerRow(attempt.user_sub, attempt.user_name or attempt.user_sub)
+        )
+        row.attempts.append(AttemptSummary(attempt, len(row.attempts) + 1, _sync(deliveries.get(attempt.id))))
+    ordered = sorted(rows.values(), key=lambda r: (r.name.casefold(), r.user_sub))
+    graded = {a.id: grade_attempt(content, a) for a in attempts if a.status == "submitted"}
+    latest = [row.latest.attempt for row in ordered if row.latest]
+    return ClassReport(
+        rows=ordered,
+        roster_note=roster_note,
+        mastery=_class_mastery(content, [graded[a.id] for a in latest]),
+        distribution=histogram([a.score or 0.0 for a in latest]),
+        items=item_statistics([{r.item_id: r.is_correct for r in g.results} for g in graded.values()]),
+    )
+
+
+def _class_mastery(content: CourseContent, latest) -> list[tuple[str, float]]:
+    activities = [o for o in content.objectives if o.kind is ObjectiveKind.activity]
+    ids = [o.id for o in content.objectives]
+    per_learner = [trace([(r.objective, r.is_correct) for r in g.results], ids) for g in latest]
+    if not per_learner:
+        return []
+    return [(o.title, sum(m[o.id] for m in per_learner) / len(per_learner)) for o in activities]
+
+
+def export_csv(content: CourseContent, report: ClassReport) -> str:
+    """One row per learner and attempt (learners without attempts get one row too)."""
+    objectives = [o.id for o in content.objectives]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "learner",
+            "user_id",
+            "attempt",
+            "status",
+            "started_utc",
+            "submitted_utc",
+            "duration_seconds",
+            "correct",
+            "total",
+            "score_percent",
+            "passed",
+            *objectives,
+            "grade_sync",
+        ]
+    )
+    for row in report.rows:
+        if not row.attempts:
+            writer.writerow([row.name, row.user_sub, "", "not started"] + [""] * (8 + len(objectives)))
+        for summary in row.attempts:
+            a = summary.attempt
+            per_objective = a.by_objective or {}
+            writer.writerow(
+                [
+                    row.name,
+                    row.user_sub,
+                    summary.number,
+                    a.status,
+                    a.started_at.isoformat(timespec="seconds"),
+                    a.submitted_at.isoformat(timespec="seconds") if a.submitted_at else "",
+                    int(summary.duration.total_seconds()) if summary.duration else "",
+                    a.correct if a.correct is not None else "",
+                    a.total if a.total is not None else "",
+                    round(100 * a.score) if a.score is not None else "",
+                    {True: "yes", False: "no"}.get(a.passed, ""),
+                    *[
+                        f"{per_objective[o][0]}/{per_objective[o][1]}" if o in per_objective else ""
+                        for o in objectives
+                    ],
+                    summary.sync.describe,
+                ]
+            )
+    return buffer.getvalue()

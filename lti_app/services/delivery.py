@@ -97,7 +97,7 @@ def deliver(
     platform = session.get(Platform, delivery.platform_id)
     client = LmsClient(platform, signing_key(session), cache, timeout=timeout)
     try:
-        lineitem = delivery.lineitem_url or _find_or_create_lineitem(client, delivery)
+        lineitem = delivery.lineitem_url or _lineitem_for_link(client, cache, delivery)
         _post_score(client, lineitem, delivery, platform)
         outcome = Outcome(
             "synced" if _confirmed(client, lineitem, delivery) else "retrying", lineitem_url=lineitem
@@ -127,6 +127,22 @@ def _post_score(client: LmsClient, lineitem: str, delivery: GradeDelivery, platf
     except LmsError as error:
         if error.status not in (400, 409) or not _confirmed(client, lineitem, delivery):
             raise
+
+
+def _lineitem_for_link(client: LmsClient, cache: redis.Redis, delivery: GradeDelivery) -> str:
+    """The link's line item, looked up once and then remembered (one GET saved per grade); one
+    worker at a time finds or creates it, so two workers never create two columns."""
+    key = f"skarp:lineitem:{delivery.platform_id}:{delivery.resource_link_id}"
+    cached = cache.get(key)
+    if cached:
+        return cached.decode()
+    with cache.lock(key + ":lock", timeout=30, blocking_timeout=30):
+        cached = cache.get(key)
+        if cached:
+            return cached.decode()
+        url = _find_or_create_lineitem(client, delivery)
+        cache.set(key, url, ex=24 * 3600)
+        return url
 
 
 def _find_or_create_lineitem(client: LmsClient, delivery: GradeDelivery) -> str:

@@ -52,6 +52,7 @@ benchmark: $(VENV)/.installed
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_bench'" \
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_bench"
 	$(PY) benchmarks/lti_benchmark.py
+	$(PY) benchmarks/passback_benchmark.py
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache benchmarks/results

@@ -3,12 +3,14 @@
 `flask --app lti_app sandbox` starts the sandbox LMS on http://127.0.0.1:8000, the tool on
 http://localhost:5000 (a different site, as an LMS and a tool are) and, with --scorm, the SCORM
 player. On first start the sandbox registers the tool by LTI Dynamic Registration and places the
-diagnostic, the mock exam and the knowledge check in its course, so a newcomer can launch them.
+diagnostic, the mock exam and the knowledge check in its course, so a newcomer can launch them; a
+grade worker thread sends the grades to the sandbox's gradebook.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import ExitStack, suppress
 from pathlib import Path
 
@@ -67,6 +69,19 @@ def _place_activities(sandbox_app: Flask, client_id: str) -> None:
             add_resource_link(session, tool, get_course(session), title, custom={"assessment": assessment})
 
 
+def _grade_worker(tool_app: Flask) -> None:
+    """The demo's grade worker, in a thread (production runs `flask --app lti_app worker` processes)."""
+    from lti_app.adapters.redis_store import store
+    from lti_app.services.delivery import run_once, worker_name
+
+    name = worker_name() + ":demo"
+    while True:
+        with tool_app.app_context():
+            done = run_once(db(), store(), name, 10, tool_app.config["LMS_TIMEOUT_SECONDS"])
+        if done == 0:
+            time.sleep(1.0)
+
+
 def run(tool_app: Flask, *, tool_port: int, sandbox_port: int, scorm: Path | None, scorm_port: int) -> None:
     tool_app.config["TOOL_BASE_URL"] = f"http://localhost:{tool_port}"
     migrations.upgrade(tool_app.config["DATABASE_URL"])
@@ -82,6 +97,7 @@ def run(tool_app: Flask, *, tool_port: int, sandbox_port: int, scorm: Path | Non
     _serve(sandbox_app, "127.0.0.1", sandbox_port)
     client_id = _register_once(tool_app, sandbox_app, sandbox_url)
     _place_activities(sandbox_app, client_id)
+    threading.Thread(target=_grade_worker, args=(tool_app,), daemon=True).start()
     with ExitStack() as stack:
         lines = [
             f"Sandbox LMS   {sandbox_url}/   (launch the activities as a learner or an instructor)",

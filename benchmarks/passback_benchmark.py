@@ -43,6 +43,20 @@ AGS = "https://purl.imsglobal.org/spec/lti-ags/"
 LEARNER_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 
 
+def start_gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "8"]
+    command += ["--log-level", "warning", "-b", f"127.0.0.1:{port}", app]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    for _ in range(150):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/.well-known/openid-configuration", timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
 def add_learners(sandbox_app, count: int) -> list[str]:
     with session_scope(sandbox_app) as session:
         course = get_course(session)
@@ -84,45 +98,52 @@ def main() -> int:
     }
     tool_app = create_app(env)
     tool_app.extensions["redis"].flushdb()
-    sandbox_app = create_sandbox_app(
+    sandbox_app = create_sandbox_app(  # for setup only: same database as the served sandbox
         {
             "SANDBOX_BASE_URL": sandbox_url,
             "SANDBOX_DATABASE_URL": f"sqlite:///{folder / 's.sqlite3'}",
             "SECRET_KEY": "bench",
         }
     )
-    with serve(tool_app, tool_port), serve(sandbox_app, sandbox_port):
-        lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)
-        lms.register_tool()
-        learners = add_learners(sandbox_app, args.learners)
-        with session_scope(sandbox_app) as session:
-            link = add_resource_link(
-                session,
-                get_tool(session, lms.client_id),
-                get_course(session),
-                "Check",
-                custom={"assessment": "knowledge-check"},
-            )
-            link_id = link.link_id
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "lti_app", "worker", "--idle", "0.2"],
-                cwd=ROOT,
-                env={**os.environ, **env},
-                stdout=subprocess.DEVNULL,
-            )
-            for _ in range(args.workers)
-        ]
+    sandbox_env = {
+        "SANDBOX_BASE_URL": sandbox_url,
+        "SANDBOX_DATABASE_URL": f"sqlite:///{folder / 's.sqlite3'}",
+        "SANDBOX_SECRET_KEY": "bench",
+    }
+    # The LMS in its own process (gunicorn), so the submitting process doesn't slow it down.
+    sandbox = start_gunicorn("lti_app.sandbox:create_sandbox_app()", sandbox_port, sandbox_env)
+    with serve(tool_app, tool_port):
         try:
-            submitted, submit_seconds = submit_attempts(
-                tool_app, lms, link_id, sandbox_url, learners, args.attempts
-            )
-            finished = wait_until_delivered(tool_app, timeout=600)
+            lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)
+            lms.register_tool()
+            learners = add_learners(sandbox_app, args.learners)
+            with session_scope(sandbox_app) as session:
+                tool = get_tool(session, lms.client_id)
+                link_id = add_resource_link(
+                    session, tool, get_course(session), "Check", custom={"assessment": "knowledge-check"}
+                ).link_id
+            workers = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "flask", "--app", "lti_app", "worker", "--idle", "0.2"],
+                    cwd=ROOT,
+                    env={**os.environ, **env},
+                    stdout=subprocess.DEVNULL,
+                )
+                for _ in range(args.workers)
+            ]
+            try:
+                submitted, submit_seconds = submit_attempts(
+                    tool_app, lms, link_id, sandbox_url, learners, args.attempts
+                )
+                finished = wait_until_delivered(tool_app, timeout=600)
+            finally:
+                for worker in workers:
+                    worker.terminate()
+                    worker.wait(timeout=30)
+            result = measure(tool_app, sandbox_url, submitted, submit_seconds, finished)
         finally:
-            for worker in workers:
-                worker.terminate()
-                worker.wait(timeout=30)
-        result = measure(tool_app, sandbox_url, submitted, submit_seconds, finished)
+            sandbox.terminate()
+            sandbox.wait(timeout=30)
     report(result, args)
     return 0
 

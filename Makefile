@@ -45,7 +45,7 @@ test: setup lint
 test-services: setup
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_test'" \
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_test"
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests/test_lti_*.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests/test_lti_*.py tests/test_review_*.py
 
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/build_benchmark.py

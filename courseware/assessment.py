@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from courseware.model import Blueprint, Item
+from courseware.model import Blueprint, BlueprintKind, Item
 
 
 class AssessmentError(ValueError):
@@ -39,6 +39,10 @@ class DeliveredItem:
 
 def assemble(blueprint: Blueprint, items: Sequence[Item], seed: int) -> tuple[DeliveredItem, ...]:
     """Pick and order the items of one attempt; same inputs and seed give the same attempt."""
+    if blueprint.kind is BlueprintKind.review:
+        raise AssessmentError(
+            f"blueprint {blueprint.id!r} is a review: each learner's schedule picks its cards"
+        )
     rng = random.Random(seed)  # noqa: S311 - reproducible draws, not secrets
     bank = _by_id(items)
     chosen = _draw(blueprint, bank, rng) if blueprint.per_objective else _fixed(blueprint, bank)

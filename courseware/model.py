@@ -182,6 +182,7 @@ class QuizPart(Strict):
 class Flashcard(Strict):
     front: Text
     back: Text
+    objective: Ident | None = None  # what the spaced review counts it towards (targets weak ones first)
 
 
 class FlashcardsPart(Strict):
@@ -195,6 +196,7 @@ class FlashcardsPart(Strict):
 class KeyTerm(Strict):
     term: Text
     definition: Text
+    objective: Ident | None = None  # as for flashcards
 
 
 class KeyTermsPart(Strict):
@@ -223,10 +225,13 @@ class BlueprintKind(StrEnum):
     diagnostic = "diagnostic"
     mock_exam = "mock_exam"
     knowledge_check = "knowledge_check"
+    review = "review"  # spaced review: flashcards, key terms and open-pool practice, scheduled per learner
 
 
 class Blueprint(Strict):
-    """How an assessment is assembled: which items, how many per objective, timing, pass mark."""
+    """How an assessment is assembled: which items, how many per objective, timing, pass mark.
+
+    A review has no draw and no pass mark: each learner's scheduler picks their cards."""
 
     id: Ident
     kind: BlueprintKind
@@ -236,13 +241,25 @@ class Blueprint(Strict):
     per_objective: dict[Ident, Annotated[int, Field(ge=1)]] = {}
     items: list[Ident] = []  # a fixed list instead of a draw (the knowledge check)
     time_limit_minutes: int | None = Field(default=None, ge=1)
-    pass_mark: float = Field(gt=0, le=1)
+    pass_mark: float | None = Field(default=None, gt=0, le=1)
     shuffle: bool = False
 
     @model_validator(mode="after")
     def _draw_or_fixed(self) -> Blueprint:
+        if self.kind is BlueprintKind.review:
+            return self._check_review()
         if bool(self.per_objective) == bool(self.items):
             raise ValueError("give either per_objective counts (a draw) or a fixed items list, not both")
+        if self.pass_mark is None:
+            raise ValueError("an assessment needs a pass_mark")
+        return self
+
+    def _check_review(self) -> Blueprint:
+        """The mock exam's items must stay unseen until the mock exam, so a review practises open ones."""
+        if self.per_objective or self.items or self.time_limit_minutes or self.pass_mark:
+            raise ValueError("a review has no per_objective, items, time_limit_minutes or pass_mark")
+        if self.pools != [Pool.open]:
+            raise ValueError("a review practises the open pool only: pools: [open]")
         return self
 
     @property

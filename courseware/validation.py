@@ -9,19 +9,22 @@ from courseware.model import (
     Blueprint,
     CourseContent,
     ExercisePart,
+    FlashcardsPart,
     Item,
+    KeyTermsPart,
     LessonPart,
     ObjectiveKind,
     Pool,
     QuizPart,
 )
 from courseware.provenance import Provenance
+from courseware.review import slug
 
 
 def validate_content(content: CourseContent, provenance: Provenance | None = None) -> list[ContentProblem]:
     """Every cross-reference problem in the course; an empty list means the content is sound."""
     where = provenance or Provenance()
-    checks = (_unique_ids, _objective_references, _item_pools, _blueprints)
+    checks = (_unique_ids, _objective_references, _item_pools, _blueprints, _review_card_keys)
     return [problem for check in checks for problem in check(content, where)]
 
 
@@ -64,6 +67,11 @@ def _objective_references(content: CourseContent, where: Provenance) -> list[Con
         for index, ident in enumerate(part.objectives):
             if ident not in known:
                 problems.append(_problem(where, "part", part.id, ("objectives", index), unknown(ident)))
+    for part, field, entries in _review_card_parts(content):
+        for index, entry in enumerate(entries):
+            if entry.objective is not None and entry.objective not in known:
+                sub = (field, index, "objective")
+                problems.append(_problem(where, "part", part.id, sub, unknown(entry.objective)))
     for part in content.chapter.parts_of(ExercisePart):
         for index, step in enumerate(part.steps):
             if step.answer not in activities:
@@ -78,6 +86,12 @@ def _objective_references(content: CourseContent, where: Provenance) -> list[Con
                 sub = ("per_objective", ident)
                 problems.append(_problem(where, "blueprint", blueprint.id, sub, unknown(ident)))
     return problems
+
+
+def _review_card_parts(content: CourseContent) -> list[tuple]:
+    """(part, field, entries) of the flashcards and key terms, which may name an objective each."""
+    flashcards = [(part, "cards", part.cards) for part in content.chapter.parts_of(FlashcardsPart)]
+    return flashcards + [(part, "terms", part.terms) for part in content.chapter.parts_of(KeyTermsPart)]
 
 
 def _item_pools(content: CourseContent, where: Provenance) -> list[ContentProblem]:
@@ -144,3 +158,17 @@ def _draw_satisfiable(
         for objective, needed in blueprint.per_objective.items()
         if available[objective] < needed and objective in known
     ]
+
+
+def _review_card_keys(content: CourseContent, where: Provenance) -> list[ContentProblem]:
+    """Two flashcards (or key terms) of a part whose texts slug alike would share one learner schedule."""
+    problems = []
+    for part, field, entries in _review_card_parts(content):
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            key = slug(entry.front if field == "cards" else entry.term)
+            if key in seen:
+                message = f"reads as {key!r} like entry {seen[key] + 1}: the spaced review tells them apart"
+                problems.append(_problem(where, "part", part.id, (field, index), message))
+            seen.setdefault(key, index)
+    return problems

@@ -50,6 +50,7 @@ def settings_from_environment(instance_path: str, environ: dict[str, str] | None
         "LTI_PLATFORM_KEYS_TTL_SECONDS": int(env.get("LTI_PLATFORM_KEYS_TTL_SECONDS", "3600")),
         "LMS_TIMEOUT_SECONDS": float(env.get("LMS_TIMEOUT_SECONDS", "15")),
         "LAUNCH_TTL_SECONDS": int(env.get("LAUNCH_TTL_SECONDS", str(12 * 3600))),
+        "REVIEW_NEW_CARDS_PER_DAY": int(env.get("REVIEW_NEW_CARDS_PER_DAY", "10")),
         "CONTENT_DIR": env.get("CONTENT_DIR", str(Path(__file__).resolve().parent.parent / "content")),
         "PRODUCTION": production,
         # Flask's own cookie session is never used; if anything ever sets it, it must cross sites.

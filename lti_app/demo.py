@@ -3,8 +3,8 @@
 `flask --app lti_app sandbox` starts the sandbox LMS on http://127.0.0.1:8000, the tool on
 http://localhost:5000 (a different site, as an LMS and a tool are) and, with --scorm, the SCORM
 player. On first start the sandbox registers the tool by LTI Dynamic Registration and places the
-diagnostic, the mock exam and the knowledge check in its course, so a newcomer can launch them; a
-grade worker thread sends the grades to the sandbox's gradebook.
+diagnostic, the mock exam, the knowledge check and the spaced review in its course, so a newcomer can
+launch them; a grade worker thread sends the grades to the sandbox's gradebook.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ ACTIVITIES = (
     ("diagnostic", "Diagnostic"),
     ("mock-exam", "Mock exam"),
     ("knowledge-check", "Knowledge check"),
+    ("spaced-review", "Spaced review"),  # ungraded: no custom graded=true
 )
 
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import lxml.html
 import requests
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, close_all_sessions
 
 from lti_app import create_app
 from lti_app.adapters import migrations
@@ -171,11 +171,15 @@ def start_lms(folder: Path, *, tool_config: dict | None = None):
                 "SECRET_KEY": "sandbox-secret",
             }
         )
-        with ExitStack() as stack:
-            stack.enter_context(serve(tool_app, tool_port))
-            stack.enter_context(serve(sandbox_app, sandbox_port))
-            lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)
-            lms.register_tool()
-            yield lms
+        try:
+            with ExitStack() as stack:
+                stack.enter_context(serve(tool_app, tool_port))
+                stack.enter_context(serve(sandbox_app, sandbox_port))
+                lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)
+                lms.register_tool()
+                yield lms
+        finally:  # a test's open transaction would block the next reset's DROP TABLE on PostgreSQL
+            close_all_sessions()
+            tool_app.extensions["db_engine"].dispose()
 
     return running()

@@ -1,4 +1,5 @@
-"""What must not be lost, as SQLAlchemy tables: registrations, tool keys, launches, attempts, answers.
+"""What must not be lost, as SQLAlchemy tables: registrations, tool keys, launches, attempts, answers,
+grades on their way, and each learner's spaced review (cards, logs, mastery over time).
 
 The schema is managed by Alembic (lti_app/migrations); these classes are its source.
 """
@@ -228,3 +229,70 @@ class GradeDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     synced_at: Mapped[datetime | None] = mapped_column()  # the LMS confirmed it (results read back)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewCardState(Base):
+    """One learner's FSRS card for one review card of the course (a flashcard, key term or practice item).
+
+    The learner is (platform, deployment, user): the same schedule across the course's links, never
+    shared across users, platforms or deployments. `fsrs` is the scheduler's own card (Card.to_dict());
+    `due` and `state` repeat it so the due queue is one indexed query.
+    """
+
+    __tablename__ = "review_cards"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "deployment_id", "user_sub", "card_key", name="uq_review_card"),
+        Index("ix_review_card_due", "platform_id", "deployment_id", "user_sub", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    user_sub: Mapped[str] = mapped_column(String(500))
+    card_key: Mapped[str] = mapped_column(String(200))
+    objective: Mapped[str | None] = mapped_column(String(100))
+    fsrs: Mapped[dict[str, Any]] = mapped_column()
+    state: Mapped[int] = mapped_column(Integer)  # fsrs.State: 1 learning, 2 review, 3 relearning
+    due: Mapped[datetime] = mapped_column()
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    introduced_by: Mapped[str] = mapped_column(String(20))  # review | diagnostic | mock_exam
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_review_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReviewLogEntry(Base):
+    """Every rating a card got, as FSRS logs it (ReviewLog.to_dict()), and where it came from."""
+
+    __tablename__ = "review_logs"
+    __table_args__ = (
+        Index("ix_review_log_owner", "platform_id", "deployment_id", "user_sub", "reviewed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("review_cards.id", ondelete="CASCADE"), index=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    user_sub: Mapped[str] = mapped_column(String(500))
+    rating: Mapped[int] = mapped_column(Integer)  # fsrs.Rating: 1 again, 2 hard, 3 good, 4 easy
+    source: Mapped[str] = mapped_column(String(20))  # review | diagnostic | mock_exam
+    resource_link_id: Mapped[str] = mapped_column(String(500), default="")
+    reviewed_at: Mapped[datetime] = mapped_column()
+    due_after: Mapped[datetime] = mapped_column()
+    log: Mapped[dict[str, Any]] = mapped_column()
+
+
+class MasterySnapshot(Base):
+    """A learner's mastery per objective (BKT) after a diagnostic, a mock exam or a practice answer,
+    kept over time so the learner can see it change."""
+
+    __tablename__ = "mastery_snapshots"
+    __table_args__ = (Index("ix_mastery_owner", "platform_id", "deployment_id", "user_sub", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    user_sub: Mapped[str] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(20))  # diagnostic | mock_exam | review
+    taken_at: Mapped[datetime] = mapped_column()
+    mastery: Mapped[dict[str, Any]] = mapped_column()  # objective id -> P(known)

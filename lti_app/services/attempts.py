@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courseware.assessment import DeliveredItem, GradedAttempt, assemble, display_to_original, grade
-from courseware.model import Blueprint, CourseContent, Item
+from courseware.model import Blueprint, BlueprintKind, CourseContent, Item
 from lti_app.adapters.orm import Answer, Attempt, utcnow
-from lti_app.services import grades
+from lti_app.services import grades, review
 from lti_app.services.launches import LTI, LaunchContext
 
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -77,6 +77,8 @@ def start_attempt(
     if existing is not None:
         return existing
     blueprint = content.blueprint(assessment_id)
+    if blueprint.kind is BlueprintKind.review:
+        raise AttemptError("The spaced review has no attempts: open it from its link in your course.", 404)
     seed = secrets.randbelow(2**31)
     delivered = assemble(blueprint, content.all_items(), seed)
     started = utcnow()
@@ -187,8 +189,10 @@ def submit(session: Session, content: CourseContent, attempt: Attempt, *, by: st
     )
     if closed.rowcount == 1:
         session.refresh(attempt)
+        blueprint = content.blueprint(attempt.assessment_id)
         if grades.can_grade(attempt):  # the grade and its delivery commit together: the outbox
-            grades.queue_grade(session, attempt, result, content.blueprint(attempt.assessment_id))
+            grades.queue_grade(session, attempt, result, blueprint)
+        review.record_assessment(session, content, attempt, result, blueprint.kind)  # lapses, mastery
     session.commit()
     session.refresh(attempt)
     return closed.rowcount == 1

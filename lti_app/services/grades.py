@@ -45,6 +45,20 @@ def queue_grade(
     session: Session, attempt: Attempt, result: GradedAttempt, blueprint: Blueprint
 ) -> GradeDelivery:
     """Add the delivery to the session (the caller commits it with the attempt)."""
+    verdict = "passed" if result.passed else "not passed"
+    comment = f"{blueprint.title}: {result.correct}/{result.total} ({result.score:.0%}), {verdict}."
+    return _enqueue(session, attempt, blueprint, float(result.correct), float(result.total), comment)
+
+
+def queue_completion(session: Session, attempt: Attempt, blueprint: Blueprint) -> GradeDelivery:
+    """A graded review's completion, 1 of 1 (see services.review): the same outbox as any grade."""
+    comment = f"{blueprint.title}: completed the cards that were due."
+    return _enqueue(session, attempt, blueprint, 1.0, 1.0, comment)
+
+
+def _enqueue(
+    session: Session, attempt: Attempt, blueprint: Blueprint, given: float, maximum: float, comment: str
+) -> GradeDelivery:
     session.execute(
         update(GradeDelivery)
         .where(*_owner(attempt), GradeDelivery.status.in_(WAITING))
@@ -55,7 +69,6 @@ def queue_grade(
     if latest is not None and timestamp <= latest:
         timestamp = latest + timedelta(seconds=1)
     gradebook = attempt.gradebook or {}
-    verdict = "passed" if result.passed else "not passed"
     delivery = GradeDelivery(
         attempt_id=attempt.id,
         platform_id=attempt.platform_id,
@@ -67,10 +80,10 @@ def queue_grade(
         lineitem_url=gradebook.get("lineitem"),
         lineitems_url=gradebook.get("lineitems"),
         label=attempt.resource_link_title or blueprint.title,
-        score_given=float(result.correct),
-        score_maximum=float(result.total),
+        score_given=given,
+        score_maximum=maximum,
         timestamp=timestamp,
-        comment=f"{blueprint.title}: {result.correct}/{result.total} ({result.score:.0%}), {verdict}.",
+        comment=comment,
         status="pending",
         next_attempt_at=utcnow(),
     )

@@ -173,12 +173,13 @@ def class_report(
         )
         row.attempts.append(AttemptSummary(attempt, len(row.attempts) + 1, _sync(deliveries.get(attempt.id))))
     ordered = sorted(rows.values(), key=lambda r: (r.name.casefold(), r.user_sub))
-    graded = {a.id: grade_attempt(content, a) for a in attempts if a.status == "submitted"}
+    # A review's completion records have no questions of their own (nothing to grade item by item).
+    graded = {a.id: grade_attempt(content, a) for a in attempts if a.status == "submitted" and a.delivered}
     latest = [row.latest.attempt for row in ordered if row.latest]
     return ClassReport(
         rows=ordered,
         roster_note=roster_note,
-        mastery=_class_mastery(content, [graded[a.id] for a in latest]),
+        mastery=_class_mastery(content, [graded[a.id] for a in latest if a.id in graded]),
         distribution=histogram([a.score or 0.0 for a in latest]),
         items=item_statistics([{r.item_id: r.is_correct for r in g.results} for g in graded.values()]),
     )

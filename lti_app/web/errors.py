@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from lti_app.lti.launch import LaunchError
 from lti_app.services.attempts import AttemptError
+from lti_app.services.review import ReviewError
 
 
 def _page(title: str, detail: str, hint: str, status: int):
@@ -21,6 +22,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(AttemptError)
     def attempt_error(error: AttemptError):
+        return _page("That did not work", str(error), "Go back and try again.", error.status)
+
+    @app.errorhandler(ReviewError)
+    def review_error(error: ReviewError):
         return _page("That did not work", str(error), "Go back and try again.", error.status)
 
     @app.errorhandler(HTTPException)

@@ -19,6 +19,8 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException
 from pylti1p3.lineitem import LineItem
 
+from courseware.model import Blueprint as AssessmentBlueprint
+from courseware.model import BlueprintKind
 from lti_app.adapters.db import db
 from lti_app.adapters.orm import Platform
 from lti_app.adapters.redis_store import store
@@ -196,23 +198,32 @@ def deep_link_choose(launch_id: str):
     tool_conf = DatabaseToolConf(db())
     platform = db().get(Platform, ctx.platform_id)
     settings = ctx.claims.get(DL + "deep_linking_settings") or {}
+    deep_link = DeepLink(tool_conf.registration(platform), ctx.deployment_id, settings)
+    token = deep_link.get_response_jwt([_resource(chosen, request.form.get("grading") == "graded")])
+    return render_template(
+        "tool/auto_post.html", action=settings["deep_link_return_url"], fields={"JWT": token}
+    )
+
+
+def _resource(chosen: AssessmentBlueprint, graded_review: bool) -> DeepLinkResource:
+    """An assessment's link carries a line item out of its questions. A review is graded only if the
+    instructor says so (then out of 1, for completion); an ungraded one asks for no gradebook column."""
+    review = chosen.kind is BlueprintKind.review
+    custom = {"assessment": chosen.id} | ({"graded": "true" if graded_review else "false"} if review else {})
     resource = (
         DeepLinkResource()
         .set_url(f"{_base_url()}/lti/launch")
         .set_title(chosen.title)
-        .set_custom_params({"assessment": chosen.id})
-        .set_lineitem(
-            LineItem()
-            .set_score_maximum(chosen.item_count)
-            .set_label(chosen.title)
-            .set_resource_id(chosen.id)
-            .set_tag("skarp")
-        )
+        .set_custom_params(custom)
     )
-    deep_link = DeepLink(tool_conf.registration(platform), ctx.deployment_id, settings)
-    token = deep_link.get_response_jwt([resource])
-    return render_template(
-        "tool/auto_post.html", action=settings["deep_link_return_url"], fields={"JWT": token}
+    if review and not graded_review:
+        return resource
+    return resource.set_lineitem(
+        LineItem()
+        .set_score_maximum(1 if review else chosen.item_count)
+        .set_label(chosen.title)
+        .set_resource_id(chosen.id)
+        .set_tag("skarp")
     )
 
 

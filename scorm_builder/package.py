@@ -72,9 +72,8 @@ def package_files(package: PackageLayout, content: CourseContent) -> dict[str, b
             )
     files: dict[str, bytes] = {path: source.read_bytes() for path, source in COMMON_ASSETS.items()}
     files.update({schema.name: schema.read_bytes() for schema in SCHEMA_FILES})
-    standalone_nav = True
     for sco in package.scos:
-        html = render_sco(sco, content, package_title=package.title, standalone_nav=standalone_nav)
+        html = render_sco(sco, content, package_title=package.title)
         files[sco.filename] = html.encode("utf-8")
     sco_files = {sco.id: [sco.filename] for sco in package.scos}
     files["imsmanifest.xml"] = build_manifest(package, content.course, sco_files, sorted(COMMON_ASSETS))

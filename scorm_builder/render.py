@@ -60,7 +60,7 @@ def _json_for_script(data: dict) -> Markup:
     return Markup(json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"))  # noqa: S704
 
 
-def render_sco(sco: Sco, content: CourseContent, *, package_title: str, standalone_nav: bool) -> str:
+def render_sco(sco: Sco, content: CourseContent, *, package_title: str) -> str:
     template = environment().get_template("scorm/sco.html")
     return template.render(
         sco=sco,
@@ -69,5 +69,5 @@ def render_sco(sco: Sco, content: CourseContent, *, package_title: str, standalo
         objectives={o.id: o for o in content.objectives},
         activities=activity_choices(content),
         config_json=_json_for_script(sco_config(sco, content)),
-        show_nav=standalone_nav and len(sco.pages) > 1,
+        show_nav=len(sco.pages) > 1,
     )

@@ -61,8 +61,15 @@ class StrictOIDCLogin(FlaskOIDCLogin):
 
     def __init__(self, request, tool_config, store: RedisLaunchDataStorage):
         super().__init__(request, tool_config, **_services(request, store))
+        self._found = None
 
     def validate_oidc_login(self):
+        """Looked up once: the view asks first (to fail before any cookie check), pylti1p3 asks again."""
+        if self._found is None:
+            self._found = self._lookup_registration()
+        return self._found
+
+    def _lookup_registration(self):
         try:
             return super().validate_oidc_login()
         except OIDCException as error:

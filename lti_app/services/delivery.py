@@ -14,7 +14,7 @@ import os
 import random
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -258,12 +258,3 @@ def resync(session: Session, delivery_ids: list[int]) -> int:
     )
     session.commit()
     return result.rowcount
-
-
-def next_due(session: Session) -> datetime | None:
-    return session.scalar(
-        select(GradeDelivery.next_attempt_at)
-        .where(GradeDelivery.status.in_(WAITING))
-        .order_by(GradeDelivery.next_attempt_at)
-        .limit(1)
-    )

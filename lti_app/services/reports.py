@@ -24,6 +24,7 @@ from lti_app.adapters.lms_client import MEMBERSHIPS, LmsClient, LmsError
 from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
 from lti_app.lti.keys import signing_key
 from lti_app.services.attempts import grade_attempt
+from lti_app.services.delivery import resync
 from lti_app.services.launches import LaunchContext
 
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -108,6 +109,22 @@ def scope(ctx: LaunchContext):
         Attempt.resource_link_id == ctx.resource_link_id,
         Attempt.preview.is_(False),
     )
+
+
+def resync_scoped(session: Session, ctx: LaunchContext, delivery_ids: list[int] | None) -> int:
+    """Resync the given grades (None: every failed one) of this launch's activity only."""
+    query = select(GradeDelivery.id).where(
+        GradeDelivery.platform_id == ctx.platform_id,
+        GradeDelivery.deployment_id == ctx.deployment_id,
+        GradeDelivery.context_id == ctx.context_id,
+        GradeDelivery.resource_link_id == ctx.resource_link_id,
+    )
+    if delivery_ids is None:
+        query = query.where(GradeDelivery.status == "failed")
+    else:
+        query = query.where(GradeDelivery.id.in_(delivery_ids))
+    ids = list(session.scalars(query))
+    return resync(session, ids) if ids else 0
 
 
 def _sync(delivery: GradeDelivery | None) -> SyncState:

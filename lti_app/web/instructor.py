@@ -10,7 +10,6 @@ from lti_app.adapters.redis_store import store
 from lti_app.extensions import content
 from lti_app.lti.launch import LaunchError
 from lti_app.services import reports
-from lti_app.services.delivery import resync
 from lti_app.web.assessments import launch_context
 from lti_app.web.csrf import protect
 
@@ -50,19 +49,8 @@ def home(launch_id: str):
 def resync_grades(launch_id: str):
     """Resync one grade, or every failed one, of this activity only."""
     ctx = staff_context(launch_id)
-    report = _report(ctx)
-    if request.form.get("all_failed"):
-        wanted = report.failed_ids
-    else:
-        wanted = [request.form.get("delivery_id", type=int)]
-    in_scope = {
-        summary.sync.delivery_id
-        for row in report.rows
-        for summary in row.attempts
-        if summary.sync.delivery_id
-    }
-    ids = [delivery_id for delivery_id in wanted if delivery_id in in_scope]
-    count = resync(db(), ids) if ids else 0
+    wanted = None if request.form.get("all_failed") else [request.form.get("delivery_id", type=int)]
+    count = reports.resync_scoped(db(), ctx, wanted)
     return redirect(url_for(".home", launch_id=launch_id, resynced=count), code=303)
 
 

@@ -151,7 +151,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
 
     def validate_registration(self) -> StrictMessageLaunch:
         body = self._jwt.get("body", {})
-        iss, client_id = body.get("iss"), _client_id(body)
+        iss, client_id = body.get("iss"), client_id_of(body)
         if not iss:
             raise LaunchError("The launch was refused", "id_token has no iss (issuer)")
         registration = self._tool_config.find_registration_by_params(iss, client_id)
@@ -277,7 +277,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         return self
 
 
-def _client_id(body: dict) -> str | None:
+def client_id_of(body: dict) -> str | None:
     aud = body.get("aud")
     if isinstance(aud, list):
         return body.get("azp") or (aud[0] if len(aud) == 1 else None)

@@ -32,7 +32,7 @@ from lti_app.lti.launch import (
     LaunchError,
     StrictMessageLaunch,
     StrictOIDCLogin,
-    _client_id,
+    client_id_of,
 )
 from lti_app.lti.storage import RedisLaunchDataStorage, SecureFlaskRequest
 from lti_app.lti.tool_conf import DatabaseToolConf
@@ -95,7 +95,7 @@ def launch():
         # First read the state and nonce back from the platform's storage, in the browser.
         id_token = request.form.get("id_token", "")
         claims = _unverified_claims(id_token)
-        platform = DatabaseToolConf(db()).platform(claims.get("iss", ""), _client_id(claims))
+        platform = DatabaseToolConf(db()).platform(claims.get("iss", ""), client_id_of(claims))
         if platform is None:
             raise LaunchError(
                 "This LMS is not registered with Skarp", f"no registration for {claims.get('iss')}"
@@ -131,7 +131,7 @@ def launch():
         ) from None
     message_launch.validate()
     body = message_launch.get_launch_data()
-    platform = tool_conf.platform(body["iss"], _client_id(body))
+    platform = tool_conf.platform(body["iss"], client_id_of(body))
     known = {b.id for b in content().blueprints}
     ctx = record_launch(
         db(),

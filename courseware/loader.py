@@ -18,7 +18,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from courseware.errors import ContentError, ContentProblem, Location
-from courseware.model import BlueprintFile, Chapter, Course, CourseContent, ItemFile, ObjectiveFile
+from courseware.model import (
+    PART_KINDS,
+    BlueprintFile,
+    Chapter,
+    Course,
+    CourseContent,
+    ItemFile,
+    ObjectiveFile,
+)
 from courseware.provenance import PathKey, Provenance, SourceMap, dotted
 from courseware.validation import validate_content
 
@@ -151,8 +159,7 @@ def _problems_from(error: ValidationError, source_map: SourceMap) -> list[Conten
 
 def _yaml_path(loc: Iterable[str | int]) -> PathKey:
     """Drop pydantic's union tags (e.g. 'lesson' in parts.0.lesson.cards) to get the YAML path."""
-    tags = {"lesson", "exercise", "quiz", "flashcards", "key_terms"}
     parts = list(loc)
     return tuple(
-        p for i, p in enumerate(parts) if not (p in tags and i > 0 and isinstance(parts[i - 1], int))
+        p for i, p in enumerate(parts) if not (p in PART_KINDS and i > 0 and isinstance(parts[i - 1], int))
     )

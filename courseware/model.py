@@ -209,6 +209,11 @@ class KeyTermsPart(Strict):
 Part = Annotated[
     LessonPart | ExercisePart | QuizPart | FlashcardsPart | KeyTermsPart, Field(discriminator="kind")
 ]
+#: The `kind` of each part type ("lesson", "quiz", ...), as pydantic names them in error locations.
+PART_KINDS = frozenset(
+    cls.model_fields["kind"].annotation.__args__[0]
+    for cls in (LessonPart, ExercisePart, QuizPart, FlashcardsPart, KeyTermsPart)
+)
 
 
 class Chapter(Strict):

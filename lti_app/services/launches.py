@@ -15,10 +15,9 @@ import redis
 from sqlalchemy.orm import Session
 
 from lti_app.adapters.orm import LaunchRecord, utcnow
+from lti_app.lti.roles import grants_instructor_view
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-STAFF_ROLE_SUFFIXES = ("#Instructor", "#Administrator", "#ContentDeveloper", "#TeachingAssistant")
-STAFF_SHORT_ROLES = {"Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"}
 SERVICE_CLAIMS = (
     "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint",
     "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice",
@@ -47,8 +46,8 @@ class LaunchContext:
 
     @property
     def is_staff(self) -> bool:
-        """Instructors, teaching assistants, content developers and admins get the instructor view."""
-        return any(role.endswith(STAFF_ROLE_SUFFIXES) or role in STAFF_SHORT_ROLES for role in self.roles)
+        """Staff of this course (context roles only: see lti_app.lti.roles) get the instructor view."""
+        return grants_instructor_view(self.roles)
 
     @property
     def custom(self) -> dict[str, Any]:

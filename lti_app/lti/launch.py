@@ -6,7 +6,9 @@ pylti1p3 accepts some launches that must be refused; this module closes each one
   * a missing or foreign `target_link_uri`;
   * an unknown issuer (a bare Exception there): a clear, actionable error;
   * no clock leeway: a small leeway is allowed for clocks that drift;
-  * an unknown `kid` with a cached key set: the platform's JWKS is fetched again (rate-limited).
+  * an unknown `kid` with a cached key set: the platform's JWKS is fetched again (rate-limited);
+  * claims of the wrong type or size, NUL bytes (crashes further on, or 500s from PostgreSQL): every claim
+    is validated into LaunchClaims (lti_app/lti/claims.py) first, before any lookup uses one.
 Every failure is a LaunchError: a 4xx status and a message an LMS admin can act on.
 """
 
@@ -24,6 +26,7 @@ from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import DisableSessionId
 
 from lti_app.lti import platform_storage
+from lti_app.lti.claims import ClaimError, LaunchClaims, parse_claims
 from lti_app.lti.storage import OneTimeNonceSessionService, RedisLaunchDataStorage, SecureFlaskRequest
 from lti_app.lti.tool_conf import DatabaseToolConf
 
@@ -98,6 +101,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         self.tool_base_url = tool_base_url.rstrip("/")
         self.leeway = leeway
         self.store = store
+        self.claims: LaunchClaims | None = None
         self.set_public_key_caching(store, cache_lifetime=key_set_ttl)
 
     # --- order: nothing is consumed or trusted before the signature holds ------------------------
@@ -140,13 +144,23 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_jwt_format(self) -> StrictMessageLaunch:
+        """The token's shape, header and claims: all checked before anything is looked up with them
+        (refusing an unverified token early trusts nothing; the signature is still checked next)."""
         super().validate_jwt_format()
-        header = self._jwt.get("header", {})
+        header = self._jwt.get("header")
+        if not isinstance(header, dict):
+            raise LaunchError("The launch was refused", "the id_token header is not a JSON object")
         if header.get("alg") != "RS256":
             alg = header.get("alg")
             raise LaunchError("The launch was refused", f"id_token alg {alg!r}: only RS256 is accepted")
         if not header.get("kid"):
             raise LaunchError("The launch was refused", "id_token header has no kid (key id)")
+        if not isinstance(header["kid"], str):
+            raise LaunchError("The launch was refused", "id_token header kid must be a string")
+        try:
+            self.claims = parse_claims(self._jwt.get("body"))
+        except ClaimError as error:
+            raise LaunchError("The launch was refused", str(error)) from None
         return self
 
     def validate_registration(self) -> StrictMessageLaunch:

@@ -1,6 +1,8 @@
 """A validated launch as the rest of the tool sees it: who, in which course and link, doing what.
 
-Kept in the database (so a reload works after a Redis flush or a restart) and cached in Redis.
+Built from the launch's LaunchClaims (checked and shortened to fit every column, lti_app/lti/claims.py),
+never from the raw token. Kept in the database (so a reload works after a Redis flush or a restart) and
+cached in Redis.
 """
 
 from __future__ import annotations
@@ -15,18 +17,10 @@ import redis
 from sqlalchemy.orm import Session
 
 from lti_app.adapters.orm import LaunchRecord, utcnow
+from lti_app.lti.claims import LaunchClaims, shorten
 from lti_app.lti.roles import grants_instructor_view
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-SERVICE_CLAIMS = (
-    "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint",
-    "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice",
-    "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings",
-    LTI + "custom",
-    LTI + "resource_link",
-    LTI + "tool_platform",
-    LTI + "launch_presentation",
-)
 
 
 @dataclass(frozen=True)
@@ -54,12 +48,12 @@ class LaunchContext:
         return self.claims.get(LTI + "custom") or {}
 
 
-def assessment_of(body: dict[str, Any], known: set[str], default: str) -> str:
+def assessment_of(claims: LaunchClaims, known: set[str], default: str) -> str:
     """The assessment a link opens: its custom `assessment` parameter, else ?assessment= in its URL."""
-    custom = (body.get(LTI + "custom") or {}).get("assessment")
-    if custom in known:
+    custom = (claims.custom or {}).get("assessment")
+    if isinstance(custom, str) and custom in known:
         return custom
-    query = parse_qs(urlsplit(body.get(LTI + "target_link_uri") or "").query)
+    query = parse_qs(urlsplit(claims.target_link_uri or "").query)
     from_url = (query.get("assessment") or [""])[0]
     return from_url if from_url in known else default
 
@@ -68,9 +62,9 @@ def _cache_key(launch_id: str) -> str:
     return f"skarp:launch:{launch_id}"
 
 
-def _display_name(body: dict[str, Any]) -> str:
-    name = body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")]))
-    return name or body.get("email") or body.get("sub", "")
+def _display_name(claims: LaunchClaims) -> str:
+    name = claims.name or " ".join(filter(None, [claims.given_name, claims.family_name]))
+    return shorten(name or claims.email or claims.sub or "")
 
 
 def record_launch(
@@ -79,23 +73,24 @@ def record_launch(
     *,
     launch_id: str,
     platform_id: int,
-    body: dict[str, Any],
+    claims: LaunchClaims,
     assessment_id: str,
     ttl_seconds: int,
 ) -> LaunchContext:
+    context, link = claims.context, claims.resource_link
     record = LaunchRecord(
         id=launch_id,
         platform_id=platform_id,
-        deployment_id=body[LTI + "deployment_id"],
-        user_sub=body["sub"],
-        user_name=_display_name(body),
-        roles=list(body.get(LTI + "roles") or []),
-        context_id=(body.get(LTI + "context") or {}).get("id", ""),
-        context_title=(body.get(LTI + "context") or {}).get("title", ""),
-        resource_link_id=(body.get(LTI + "resource_link") or {}).get("id", ""),
+        deployment_id=claims.deployment_id,
+        user_sub=claims.sub,
+        user_name=_display_name(claims),
+        roles=list(claims.roles or []),
+        context_id=(context.id if context else None) or "",
+        context_title=(context.title if context else None) or "",
+        resource_link_id=(link.id if link else None) or "",
         assessment_id=assessment_id,
-        message_type=body[LTI + "message_type"],
-        claims={name: body[name] for name in SERVICE_CLAIMS if name in body},
+        message_type=claims.message_type,
+        claims=claims.stored(),
         expires_at=utcnow() + timedelta(seconds=ttl_seconds),
     )
     session.add(record)

@@ -26,6 +26,7 @@ from lti_app.adapters.orm import Platform
 from lti_app.adapters.redis_store import store
 from lti_app.extensions import content
 from lti_app.lti import platform_storage
+from lti_app.lti.claims import ClaimError, parse_claims
 from lti_app.lti.keys import jwks
 from lti_app.lti.launch import (
     DEEP_LINKING_REQUEST,
@@ -54,6 +55,7 @@ def _storage(*, cookieless: bool = False) -> RedisLaunchDataStorage:
     return RedisLaunchDataStorage(store(), cookieless=cookieless)
 
 
+LOGIN_PARAM_MAX = 4096  # Canvas's lti_message_hint is a JWT of a few hundred characters
 LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
 
 
@@ -64,6 +66,8 @@ def login():
     Where the platform offers LTI Platform Storage, the state is kept there (no cookie needed);
     otherwise in a cookie, after pylti1p3's check that the browser keeps cookies in the LMS frame
     (if it doesn't, the learner is offered the tool in a new window)."""
+    for name in (*LOGIN_PARAMS, "lti_storage_target"):
+        _check_login_param(name, request.values.get(name, ""))
     target = request.values.get("target_link_uri", "")
     if target and not (target == _base_url() or target.startswith(_base_url() + "/")):
         raise LaunchError("The login was refused", f"target_link_uri {target} is not a URL of this tool")
@@ -85,6 +89,17 @@ def login():
     except LtiException as error:
         raise LaunchError("The login was refused", str(error)) from None
     return allow_inline_scripts_of(response)
+
+
+def _check_login_param(name: str, value: str) -> None:
+    """Login parameters come unsigned from the browser and are looked up in the database: no NUL (which
+    PostgreSQL cannot even compare) and no absurd length."""
+    if "\x00" in value:
+        raise LaunchError("The login was refused", f"login parameter {name} contains a NUL character")
+    if len(value) > LOGIN_PARAM_MAX:
+        raise LaunchError(
+            "The login was refused", f"login parameter {name} is longer than {LOGIN_PARAM_MAX} characters"
+        )
 
 
 @bp.post("/launch")
@@ -130,16 +145,16 @@ def launch():
             "cookies for this site, then launch again from the LMS.",
         ) from None
     message_launch.validate()
-    body = message_launch.get_launch_data()
-    platform = tool_conf.platform(body["iss"], client_id_of(body))
+    claims = message_launch.claims  # validated and typed: the raw token body is not used from here on
+    platform = tool_conf.platform(claims.iss, client_id_of(message_launch.get_launch_data()))
     known = {b.id for b in content().blueprints}
     ctx = record_launch(
         db(),
         store(),
         launch_id=message_launch.get_launch_id(),
         platform_id=platform.id,
-        body=body,
-        assessment_id=assessment_of(body, known, DEFAULT_ASSESSMENT),
+        claims=claims,
+        assessment_id=assessment_of(claims, known, DEFAULT_ASSESSMENT),
         ttl_seconds=current_app.config["LAUNCH_TTL_SECONDS"],
     )
     response = redirect(_landing(ctx), code=303)
@@ -165,9 +180,14 @@ def _unverified_claims(id_token: str) -> dict:
     """Issuer and nonce, to look the state up in platform storage; the token is verified on the
     next post, before anything is trusted."""
     try:
-        return jwt.decode(id_token, options={"verify_signature": False})
+        claims = jwt.decode(id_token, options={"verify_signature": False})
     except jwt.InvalidTokenError:
         raise LaunchError("The launch was refused", "the id_token is not a readable JWT") from None
+    try:
+        parse_claims(claims)  # the issuer, audience and nonce are about to be used: of the right type
+    except ClaimError as error:
+        raise LaunchError("The launch was refused", str(error)) from None
+    return claims
 
 
 def _deep_link_context(launch_id: str):

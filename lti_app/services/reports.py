@@ -211,11 +211,32 @@ def _class_mastery(content: CourseContent, latest) -> list[tuple[str, float]]:
     return [(o.title, sum(m[o.id] for m in per_learner) / len(per_learner)) for o in activities]
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell a spreadsheet would read as a formula (it starts with =, +, -, @, tab or CR) gets a
+    leading single quote, as OWASP advises against CSV injection: learners choose their LMS names."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS):
+        return "'" + cell
+    return cell
+
+
+class _SafeWriter:
+    """csv.writer whose text cells are spreadsheet_safe; numbers are written as they are."""
+
+    def __init__(self, buffer: io.StringIO) -> None:
+        self._writer = csv.writer(buffer)
+
+    def writerow(self, row: list[object]) -> None:
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+
 def export_csv(content: CourseContent, report: ClassReport) -> str:
     """One row per learner and attempt (learners without attempts get one row too)."""
     objectives = [o.id for o in content.objectives]
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = _SafeWriter(buffer)
     writer.writerow(
         [
             "learner",

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_app import cli, extensions, security
 from lti_app.config import settings_from_environment
-from lti_app.web import assessments, errors, instructor, lti, pages, review
+from lti_app.web import assessments, errors, instructor, limits, lti, pages, review
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)
     for blueprint in (lti.bp, assessments.bp, instructor.bp, review.bp, pages.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

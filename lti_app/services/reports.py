@@ -23,6 +23,7 @@ from courseware.statistics import ItemStatistics, histogram, item_statistics
 from lti_app.adapters.lms_client import MEMBERSHIPS, LmsClient, LmsError
 from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
 from lti_app.lti.keys import signing_key
+from lti_app.lti.roles import context_role
 from lti_app.services.attempts import grade_attempt
 from lti_app.services.delivery import resync
 from lti_app.services.launches import LaunchContext
@@ -30,7 +31,6 @@ from lti_app.services.launches import LaunchContext
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 NRPS_SCOPE = ("https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",)
 ROSTER_TTL_SECONDS = 300
-LEARNER_ROLE = "#Learner"
 
 
 @dataclass(frozen=True)
@@ -151,19 +151,34 @@ def roster(
         body = client.call("GET", url, NRPS_SCOPE, accept=MEMBERSHIPS).json()
     except LmsError as error:
         return [], f"The course roster could not be read from the LMS ({error})."
-    members = [
-        Member(
-            user_sub=m["user_id"],
-            name=m.get("name")
-            or " ".join(filter(None, [m.get("given_name"), m.get("family_name")]))
-            or m["user_id"],
-            is_learner=any(role.endswith(LEARNER_ROLE) or role == "Learner" for role in m.get("roles", [])),
-        )
-        for m in body.get("members", [])
-        if m.get("status", "Active") == "Active"
-    ]
+    members = members_from_nrps(body)
     cache.set(key, json.dumps([m.__dict__ for m in members]), ex=ROSTER_TTL_SECONDS)
     return members, None
+
+
+def members_from_nrps(body: object) -> list[Member]:
+    """The active members of an NRPS answer; entries that are not well-formed are skipped, not fatal.
+
+    A learner is someone whose *context* role is Learner (`lti_app.lti.roles`): an institution Learner
+    who teaches this course is not one."""
+    entries = body.get("members") if isinstance(body, dict) else None
+    members = []
+    for m in entries if isinstance(entries, list) else []:
+        if not isinstance(m, dict) or not isinstance(m.get("user_id"), str) or not m["user_id"]:
+            continue
+        if m.get("status", "Active") != "Active":
+            continue
+        names = [m.get(field) for field in ("name", "given_name", "family_name")]
+        name, given, family = (n if isinstance(n, str) else "" for n in names)
+        roles = m.get("roles") if isinstance(m.get("roles"), list) else []
+        members.append(
+            Member(
+                user_sub=m["user_id"],
+                name=name or " ".join(filter(None, [given, family])) or m["user_id"],
+                is_learner=any(context_role(role) == "Learner" for role in roles),
+            )
+        )
+    return members
 
 
 def class_report(

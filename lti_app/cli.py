@@ -187,7 +187,7 @@ def _learner_options(command):
 )
 def learners_export(platform: str, sub: str, output: str) -> None:
     """Write everything held about one learner as JSON (a subject access / portability request)."""
-    document = learners.export(db(), _learner(platform, sub))
+    document = learners.export(db(), store(), _learner(platform, sub))
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output == "-":
         click.echo(text, nl=False)

@@ -103,6 +103,7 @@ def test_export_writes_everything_held_about_one_learner(lms, two_learners, tmp_
     document = json.loads(out.read_text())
     assert document["learner"]["sub"] == LEARNER
     assert document["counts"] == {
+        "cached_launch_data": len(document["cached_launch_data"]),
         "launches": counts["launches"],
         "attempts": counts["attempts"],
         "grade_deliveries": counts["grade_deliveries"],
@@ -114,6 +115,9 @@ def test_export_writes_everything_held_about_one_learner(lms, two_learners, tmp_
     assert check["score"] == 1.0 and len(check["answers"]) == 2 and check["answers"][0]["chosen"] in range(4)
     assert all(d["user_sub"] == LEARNER and d["status"] == "synced" for d in document["grade_deliveries"])
     assert {launch["user_sub"] for launch in document["launches"]} == {LEARNER}
+    cached = document["cached_launch_data"]  # pylti1p3's day-long copies of the id_token bodies
+    assert cached and all(copy["id_token_body"]["sub"] == LEARNER for copy in cached)
+    assert {copy["launch_id"] for copy in cached} <= {launch["id"] for launch in document["launches"]}
     assert LEARNER_2 not in out.read_text(), "nothing about anyone else"
     # By issuer, to stdout: the same document.
     by_issuer = cli(lms, "learners", "export", "--platform", two_learners.issuer, "--sub", LEARNER)

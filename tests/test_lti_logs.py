@@ -125,3 +125,5 @@ def test_tokens_are_masked_even_if_a_message_carries_one():
     assert jwt_like not in text and "abcdefghijklmnop" not in text and "opaque-token-value" not in text
     assert line["message"] == "got [redacted]" and line["authorization"] == "[redacted]"
     assert mask("Authorization: Bearer s3cr3t-t0ken-value") == "Authorization: Bearer [redacted]"
+    assert mask("Authorization: Basic dXNlcjpwYXNzd29yZA==") == "Authorization: Basic [redacted]"
+    assert mask("basic settings unchanged") == "basic settings unchanged", "prose is left alone"

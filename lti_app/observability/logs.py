@@ -28,7 +28,10 @@ APP_LOGGER = "lti_app"
 REQUEST_ID_HEADER = "X-Request-ID"
 _WELL_FORMED_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# "Bearer <anything token-like>"; "Basic <base64>" only with a digit in it (not "basic settings").
+_BEARER = re.compile(
+    r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(Basic)\s+(?=[A-Za-z0-9+/=]*\d)[A-Za-z0-9+/=]{8,}"
+)
 SECRET_FIELDS = re.compile(r"(?i)token|assertion|secret|password|authorization|cookie|answer_key")
 REDACTED = "[redacted]"
 
@@ -41,7 +44,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 def mask(text: str) -> str:
     """Mask JWTs and bearer/basic credentials wherever they appear in a string."""
-    return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", _JWT.sub(REDACTED, text))
+    return _BEARER.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", _JWT.sub(REDACTED, text))
 
 
 def _clean(name: str, value: Any) -> Any:

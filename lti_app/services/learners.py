@@ -7,6 +7,7 @@ table: launch records, attempts with their answers, grade deliveries (the outbox
 their rating logs, mastery snapshots; in Redis, copies of launches (the tool's launch cache and
 pylti1p3's launch data, which holds the whole id_token body) and course rosters read from the LMS.
 
+The export also carries pylti1p3's copies while they last.
 Erasing deletes the rows in one transaction and the Redis copies around it. Aggregates are never
 stored: the instructor's class report and item statistics are computed from the attempts that remain,
 so after an erase they are exactly those of the remaining learners. What the LMS holds (its gradebook,
@@ -15,6 +16,7 @@ its roster) is the LMS's to erase: the tool cannot and does not touch it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -92,8 +94,9 @@ def _row(row: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     }
 
 
-def export(session: Session, learner: Learner) -> dict[str, Any]:
-    """Everything held about the learner, as one JSON-ready document."""
+def export(session: Session, cache: redis.Redis, learner: Learner) -> dict[str, Any]:
+    """Everything held about the learner, as one JSON-ready document: the database's rows and, while
+    they last (a day at most), pylti1p3's copies of their launches' id_token bodies in Redis."""
 
     def rows(model: Any, order: Any) -> list[Any]:
         return list(session.scalars(select(model).where(*_owned(model, learner)).order_by(order)))
@@ -120,9 +123,26 @@ def export(session: Session, learner: Learner) -> dict[str, Any]:
         "review_cards": [_row(r) for r in rows(ReviewCardState, ReviewCardState.id)],
         "review_logs": [_row(r) for r in rows(ReviewLogEntry, ReviewLogEntry.reviewed_at)],
         "mastery_snapshots": [_row(r) for r in rows(MasterySnapshot, MasterySnapshot.taken_at)],
+        "cached_launch_data": _cached_launch_data(session, cache, learner),
     }
     document["counts"] = {name: len(value) for name, value in document.items() if isinstance(value, list)}
     return document
+
+
+def _cached_launch_data(session: Session, cache: redis.Redis, learner: Learner) -> list[dict[str, Any]]:
+    """The id_token bodies pylti1p3 keeps in Redis for a day (by launch id; the Redis key itself names
+    a browser's session cookie, so it is not exported)."""
+    _keys, launch_uuids = _launch_cache_keys(session, cache, learner)
+    copies = []
+    for key in _pylti_launch_data(cache, launch_uuids):
+        raw = cache.get(key)
+        if raw is not None:
+            launch_uuid = key.decode(errors="replace").rsplit("launch-", 1)[-1]
+            copies.append(
+                {"launch_id": f"lti1p3-launch-{launch_uuid}", "expires_in_seconds": cache.ttl(key)}
+                | {"id_token_body": json.loads(raw)}
+            )
+    return sorted(copies, key=lambda copy: copy["launch_id"])
 
 
 def _launch_cache_keys(session: Session, cache: redis.Redis, learner: Learner) -> tuple[list[str], set]:

@@ -12,9 +12,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_app import cli, extensions, security
+from lti_app import cli, extensions, observability, security
 from lti_app.config import settings_from_environment
-from lti_app.web import assessments, errors, instructor, limits, lti, pages, review
+from lti_app.web import assessments, errors, health, instructor, limits, lti, pages, review
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -34,9 +34,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     extensions.init_app(app)
     security.init_app(app)
+    observability.init_app(app)  # JSON logs with request ids, launch metrics
     errors.init_app(app)
     limits.init_app(app)
     for blueprint in (lti.bp, assessments.bp, instructor.bp, review.bp, pages.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    health.init_app(app)  # /healthz, /readyz, /metrics in front of everything
     return app

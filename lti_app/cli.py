@@ -3,10 +3,14 @@
 flask --app lti_app db upgrade
 flask --app lti_app platforms add|list|remove|add-deployment
 flask --app lti_app keys list|rotate|retire
+flask --app lti_app learners export|erase --platform ID|ISSUER --sub SUB
+flask --app lti_app retention purge [--older-than 180d]
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import click
@@ -15,7 +19,10 @@ from flask.cli import AppGroup
 
 from lti_app.adapters import migrations
 from lti_app.adapters.db import db
+from lti_app.adapters.redis_store import store
 from lti_app.lti import keys as tool_keys
+from lti_app.observability.heartbeat import beat
+from lti_app.services import learners, retention
 from lti_app.services.platforms import (
     PlatformError,
     PlatformSpec,
@@ -28,6 +35,8 @@ from lti_app.services.platforms import (
 db_cli = AppGroup("db", help="The database schema (Alembic migrations).")
 platforms_cli = AppGroup("platforms", help="LMS registrations (issuer, client_id, deployments, URLs).")
 keys_cli = AppGroup("keys", help="The tool's RSA keys (JWKS at /lti/jwks.json).")
+learners_cli = AppGroup("learners", help="One learner's data (GDPR): export it, erase it.")
+retention_cli = AppGroup("retention", help="Delete what is kept past its use (expired launches, nonces).")
 
 
 @db_cli.command("upgrade")
@@ -142,6 +151,7 @@ def worker_command(once: bool, batch: int, idle: float) -> None:
     timeout = current_app.config["LMS_TIMEOUT_SECONDS"]
     click.echo(f"grade worker {name} started")
     while not stopping:
+        beat(store(), name)  # liveness for /readyz and /metrics (never raises)
         done = run_once(db(), store(), name, batch, timeout)
         current_app.extensions["db_session"].remove()
         if once and done == 0:
@@ -149,6 +159,81 @@ def worker_command(once: bool, batch: int, idle: float) -> None:
         if done == 0:
             time.sleep(idle)
     click.echo(f"grade worker {name} stopped")
+
+
+def _learner(platform: str, sub: str) -> learners.Learner:
+    try:
+        return learners.find_learner(db(), platform, sub)
+    except learners.LearnerError as error:
+        raise click.ClickException(str(error)) from None
+
+
+LEARNER_OPTIONS = (
+    click.option("--platform", required=True, help="The registration's id or the platform's issuer URL."),
+    click.option("--sub", required=True, help="The learner's LTI user id (the id_token's sub)."),
+)
+
+
+def _learner_options(command):
+    for option in reversed(LEARNER_OPTIONS):
+        command = option(command)
+    return command
+
+
+@learners_cli.command("export")
+@_learner_options
+@click.option(
+    "--output", "-o", default="-", show_default=True, help="A file (created mode 0600) or - for stdout."
+)
+def learners_export(platform: str, sub: str, output: str) -> None:
+    """Write everything held about one learner as JSON (a subject access / portability request)."""
+    document = learners.export(db(), store(), _learner(platform, sub))
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data
+    except OSError as error:
+        raise click.ClickException(f"{output}: {error.strerror}") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    counts = ", ".join(f"{n} {name}" for name, n in document["counts"].items())
+    click.echo(f"wrote {output}: {counts}", err=True)
+
+
+@learners_cli.command("erase")
+@_learner_options
+@click.confirmation_option(prompt="Erase everything held about this learner? This cannot be undone.")
+def learners_erase(platform: str, sub: str) -> None:
+    """Delete one learner's launches, attempts, answers, grades on their way, review cards and logs,
+    mastery snapshots, and their copies in Redis. Class reports are computed from what remains."""
+    counts = learners.erase(db(), store(), _learner(platform, sub))
+    if not any(counts.values()):
+        click.echo(f"nothing held about {sub}")
+        return
+    click.echo("erased " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
+@retention_cli.command("purge")
+@click.option(
+    "--older-than",
+    default=retention.DEFAULT_RETENTION,
+    show_default=True,
+    help="Delete launch records that expired longer ago than this (e.g. 180d, 12h, 2w).",
+)
+def retention_purge(older_than: str) -> None:
+    """Delete expired launch records past the retention period, and nonces without an expiry.
+    Run it daily (deploy/README.md has a systemd timer)."""
+    try:
+        age = retention.parse_age(older_than)
+    except retention.RetentionError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    purged = retention.purge(db(), store(), age)
+    click.echo(
+        f"purged {purged.launches} launch records expired before {purged.cutoff:%Y-%m-%d %H:%M}Z "
+        f"and {purged.nonces} nonces without an expiry"
+    )
 
 
 @click.command("sandbox")
@@ -170,7 +255,7 @@ def sandbox_command(tool_port: int, sandbox_port: int, scorm: Path | None, scorm
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, platforms_cli, keys_cli):
+    for group in (db_cli, platforms_cli, keys_cli, learners_cli, retention_cli):
         app.cli.add_command(group)
     app.cli.add_command(sandbox_command)
     app.cli.add_command(worker_command)

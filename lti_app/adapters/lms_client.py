@@ -22,6 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from lti_app.adapters.orm import Platform, ToolKey
+from lti_app.observability import metrics
 
 CONNECT_TIMEOUT = 5.0
 TOKEN_SAFETY_SECONDS = 60
@@ -120,6 +121,7 @@ class LmsClient:
         self.cache.delete(self._token_key(scopes))
 
     def _request_token(self, scopes: tuple[str, ...]) -> tuple[str, int]:
+        metrics.token_requested()
         now = int(time.time())
         audience = self.platform.auth_audience or self.platform.auth_token_url
         assertion = jwt.encode(
@@ -148,6 +150,7 @@ class LmsClient:
             )
         except requests.RequestException as error:
             raise LmsError(f"token request failed: {error}") from None
+        metrics.lms_responded("token", response.status_code)
         body = _check(response).json()
         return body["access_token"], int(body.get("expires_in", 3600))
 
@@ -164,6 +167,7 @@ class LmsClient:
                 response = self.http.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
             except requests.RequestException as error:
                 raise LmsError(f"{method} {url} failed: {error}") from None
+            metrics.lms_responded("service", response.status_code)
             if response.status_code == 401 and attempt == 1:
                 self.forget_token(scopes)
                 continue

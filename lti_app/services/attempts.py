@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from courseware.assessment import DeliveredItem, GradedAttempt, assemble, display_to_original, grade
 from courseware.model import Blueprint, BlueprintKind, CourseContent, Item
 from lti_app.adapters.orm import Answer, Attempt, utcnow
+from lti_app.observability import metrics
 from lti_app.services import grades, review
 from lti_app.services.launches import LTI, LaunchContext
 
@@ -188,6 +189,7 @@ def submit(session: Session, content: CourseContent, attempt: Attempt, *, by: st
         )
     )
     if closed.rowcount == 1:
+        metrics.submitted(by)
         session.refresh(attempt)
         blueprint = content.blueprint(attempt.assessment_id)
         if grades.can_grade(attempt):  # the grade and its delivery commit together: the outbox

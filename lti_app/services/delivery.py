@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from lti_app.adapters.lms_client import LINEITEM, LINEITEMS, RESULTS, SCORE, LmsClient, LmsError, service_url
 from lti_app.adapters.orm import GradeDelivery, Platform, utcnow
 from lti_app.lti.keys import signing_key
+from lti_app.observability import metrics
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPES = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score")
@@ -109,6 +110,7 @@ def deliver(
             "retrying" if error.retryable else "failed", str(error), error.status, error.retry_after
         )
     _record(session, delivery, outcome, worker)
+    metrics.delivery_finished(delivery, outcome.status)
     return outcome
 
 

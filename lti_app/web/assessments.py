@@ -16,6 +16,7 @@ from lti_app.adapters.orm import utcnow
 from lti_app.adapters.redis_store import store
 from lti_app.extensions import content
 from lti_app.lti.launch import LaunchError
+from lti_app.observability import logs, metrics
 from lti_app.services import attempts
 from lti_app.services.launches import LaunchContext, load_launch
 from lti_app.web.csrf import protect
@@ -33,6 +34,7 @@ def launch_context(launch_id: str) -> LaunchContext:
             "Open the activity again from your course in the LMS.",
             status=403,
         )
+    logs.bind_launch(ctx)  # platform and deployment in this request's log lines
     return ctx
 
 
@@ -105,6 +107,7 @@ def answer(launch_id: str, attempt_id: int, number: int):
         except ValueError:
             raise attempts.AttemptError("Choose one of the four options.") from None
         attempts.save_answer(db(), content(), attempt, number, position)
+        metrics.answer_saved()
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"saved": choice is not None, "remaining_seconds": _remaining_seconds(attempt)})
     return redirect(_destination(launch_id, attempt, number, request.form.get("go", "next")), code=303)

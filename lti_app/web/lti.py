@@ -37,6 +37,7 @@ from lti_app.lti.launch import (
 )
 from lti_app.lti.storage import RedisLaunchDataStorage, SecureFlaskRequest
 from lti_app.lti.tool_conf import DatabaseToolConf
+from lti_app.observability import logs
 from lti_app.security import allow_inline_scripts_of
 from lti_app.services.launches import assessment_of, load_launch, record_launch
 from lti_app.services.registration import SCOPES, TOOL_DESCRIPTION, TOOL_NAME, RegistrationError, register
@@ -157,6 +158,7 @@ def launch():
         assessment_id=assessment_of(claims, known, DEFAULT_ASSESSMENT),
         ttl_seconds=current_app.config["LAUNCH_TTL_SECONDS"],
     )
+    logs.bind_launch(ctx)  # platform and deployment in this request's log lines
     response = redirect(_landing(ctx), code=303)
     if storage_target is None:  # the login's state cookie is spent: don't let them pile up
         response.delete_cookie(f"lti1p3-{state}", path="/", secure=True, httponly=True, samesite="None")

@@ -1,4 +1,5 @@
-"""The tool's own pages outside a launch: a landing page pointing LMS admins to /lti/config."""
+"""The tool's own pages outside a launch: a landing page pointing LMS admins to /lti/config.
+(/healthz, /readyz and /metrics are answered in front of Flask: lti_app/web/health.py.)"""
 
 from __future__ import annotations
 
@@ -10,8 +11,3 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def index():
     return redirect(url_for("lti.config_page"))
-
-
-@bp.get("/healthz")
-def health():
-    return {"status": "ok"}

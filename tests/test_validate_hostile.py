@@ -106,6 +106,16 @@ def test_entry_and_total_size_limits_come_from_the_headers(tmp_path: Path) -> No
     assert "zip-too-large" in error_codes(report)
 
 
+def test_content_and_manifest_size_limits(tmp_path: Path) -> None:
+    text = bytes(random.Random(2).choices(b"abcdefghij ", k=2 * MIB))  # no ratio finding
+    files = [("big.html", text), ("a.js", text[:MIB]), ("b.js", text[:MIB])]
+    path = zip_with(tmp_path, files)
+    limits = Limits(max_scanned_size=MIB * 3 // 2, max_scanned_total=MIB * 3 // 2, max_manifest_size=1000)
+    report = validate_package(path, limits=limits)
+    assert {f.location for f in report.errors if f.code == "content-too-large"} == {"big.html", "b.js"}
+    assert "manifest-too-large" in error_codes(report)
+
+
 def test_too_many_entries_is_refused_before_reading(tmp_path: Path) -> None:
     path = zip_with(tmp_path, [(f"f/{i}.txt", b"x") for i in range(60)])
     report = validate_package(path, limits=Limits(max_entries=50))

@@ -64,8 +64,9 @@ def validate_files(files: Mapping[str, bytes], name: str = "package", limits: Li
     findings += located
     if manifest is not None:
         findings += _manifest(files, manifest, files[manifest], limits)
+    budget = _Budget(limits)
     for entry, data in files.items():
-        findings += _content(entry, len(data), limits) or scan_file(entry, data)
+        findings += budget.refuse(entry, len(data)) or scan_file(entry, data)
     return Report(name, sorted_findings(findings))
 
 
@@ -82,12 +83,18 @@ def _validate_zip(fp, limits: Limits) -> list[Finding]:
     findings += _entry_findings(names)
     manifest, located = locate_manifest(set(names))
     findings += located
-    oversize = {i.filename for i in infos if _content(i.filename, i.file_size, limits)}
+    budget = _Budget(limits)
+    refused = {i.filename: budget.refuse(i.filename, i.file_size) for i in infos if i.filename not in skip}
+    findings += [f for problems in refused.values() for f in problems]
+    scanned = {name for name, problems in refused.items() if not problems and content_kind(name)}
+
+    declared = {i.filename: i.file_size for i in infos}
+    if manifest is not None and declared[manifest] > limits.max_manifest_size:
+        findings.append(_manifest_too_large(manifest, declared[manifest], limits))
+        manifest = None
 
     def keep(info: zipfile.ZipInfo) -> bool:
-        return info.filename == manifest or (
-            content_kind(info.filename) is not None and info.filename not in oversize
-        )
+        return info.filename == manifest or info.filename in scanned
 
     manifest_data: bytes | None = None
     for item in read_entries(fp, infos, skip, keep):
@@ -97,9 +104,8 @@ def _validate_zip(fp, limits: Limits) -> list[Finding]:
         entry, data = item
         if entry == manifest:
             manifest_data = data
-        if content_kind(entry) is not None and entry not in oversize:
+        if entry in scanned:
             findings += scan_file(entry, data or b"")
-    findings += [f for i in infos for f in _content(i.filename, i.file_size, limits)]
     if manifest is not None and manifest_data is not None:
         findings += _manifest(set(names), manifest, manifest_data, limits)
     return findings
@@ -107,29 +113,44 @@ def _validate_zip(fp, limits: Limits) -> list[Finding]:
 
 def _manifest(names: Collection[str], path: str, data: bytes, limits: Limits) -> list[Finding]:
     if len(data) > limits.max_manifest_size:
-        return [
-            error(
-                "manifest-too-large",
-                f"{path} is {len(data) / 2**20:.1f} MiB; the limit is "
-                f"{limits.max_manifest_size / 2**20:.0f} MiB (real manifests are a few KiB)",
-                path,
-            )
-        ]
+        return [_manifest_too_large(path, len(data), limits)]
     return manifest_findings(names, path, data, _CHECKS)
 
 
-def _content(name: str, size: int, limits: Limits) -> list[Finding]:
-    """A finding when a file that must be scanned is too large to be read whole."""
-    if content_kind(name) is None or size <= limits.max_scanned_size:
-        return []
-    return [
-        error(
-            "content-too-large",
-            f"{name} is {size / 2**20:.1f} MiB, over the {limits.max_scanned_size / 2**20:.0f} MiB "
-            "that is checked for external URLs; split it",
-            name,
-        )
-    ]
+def _manifest_too_large(path: str, size: int, limits: Limits) -> Finding:
+    return error(
+        "manifest-too-large",
+        f"{path} is {size / 2**20:.1f} MiB; the limit is {limits.max_manifest_size / 2**20:.0f} MiB "
+        "(real manifests are a few KiB)",
+        path,
+    )
+
+
+class _Budget:
+    """How much content may still be scanned; a file over a limit is an error, not skipped quietly."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.left = limits.max_scanned_total
+
+    def refuse(self, name: str, size: int) -> list[Finding]:
+        if content_kind(name) is None:
+            return []
+        if size > self.limits.max_scanned_size:
+            why = f"over the {self.limits.max_scanned_size / 2**20:.0f} MiB per file"
+        elif size > self.left:
+            why = f"beyond the {self.limits.max_scanned_total / 2**20:.0f} MiB of content per package"
+        else:
+            self.left -= size
+            return []
+        return [
+            error(
+                "content-too-large",
+                f"{name} ({size / 2**20:.1f} MiB) is {why} that is checked for external URLs, so it "
+                "was not checked; split or shrink it",
+                name,
+            )
+        ]
 
 
 def _looks_like_zip(path: Path) -> bool:

@@ -42,8 +42,10 @@ class Limits:
     max_ratio: int = 100
     """Uncompressed / compressed, for entries over ``ratio_floor`` (text is ~3-10, video ~1)."""
     ratio_floor: int = MIB
-    max_scanned_size: int = 8 * MIB
-    """HTML, CSS, JS and SVG files are read whole to look for external URLs, up to this size."""
+    max_scanned_size: int = 4 * MIB
+    """HTML, CSS, JS and SVG files are read whole to look for external URLs, up to this size..."""
+    max_scanned_total: int = 16 * MIB
+    """...and up to this much in all (the scanners are Python: about 1 MiB/s on dense input)."""
     max_manifest_size: int = 4 * MIB
 
 

@@ -7,21 +7,27 @@ like URLs (``content: "https://…"``), and finds every place CSS fetches: ``url
 
 from __future__ import annotations
 
+import re
+
 import tinycss2
 
 from scorm_builder.validation.urls import SCANNERS, Scan
 
 _URL_FUNCTIONS = frozenset({"url", "src"})
+_MAYBE_LOADS = re.compile(r"url\(|src\(|image-set\(|@import|\\", re.IGNORECASE)
+"""Every load needs one of these (an escape may spell the others); CSS without them is not parsed."""
 
 
 def scan_stylesheet(scan: Scan, css: str, first_line: int) -> None:
-    _walk(scan, tinycss2.parse_stylesheet(css), first_line)
+    if _MAYBE_LOADS.search(css):
+        _walk(scan, tinycss2.parse_stylesheet(css), first_line)
 
 
 def scan_values(scan: Scan, css: str, first_line: int) -> None:
     """A ``style`` attribute, or a CSS value set from script (``el.style.background = "url(…)"``):
     every URL in it, whether or not it sits in a well-formed declaration."""
-    _walk(scan, tinycss2.parse_component_value_list(css), first_line)
+    if _MAYBE_LOADS.search(css):
+        _walk(scan, tinycss2.parse_component_value_list(css), first_line)
 
 
 def _walk(scan: Scan, nodes: list, first_line: int) -> None:

@@ -78,6 +78,7 @@ _QUALIFIED_CALLS = {  # method -> the object names it must be called on
 }
 _MAX_ARGUMENT_TOKENS = 64
 _MAX_PARENTHESES = 16
+_QUOTES = re.compile(r"[\"'`]")
 _MARKUP = re.compile(r"<[a-zA-Z!?]")
 _CSS_FUNCTION = re.compile(r"(?:url|image-set)\s*\(", re.IGNORECASE)
 
@@ -300,6 +301,8 @@ class _Script:
 
 
 def scan_js(scan: Scan, js: str, first_line: int) -> None:
+    if not _QUOTES.search(js):
+        return  # a URL needs a string (or a template literal)
     script = _Script(scan, js, first_line)
     script.collect_variables()
     script.check()

@@ -144,6 +144,16 @@ MORE: dict[str, tuple[str, bytes]] = {
         "style.css",
         f'@font-face {{ font-family: x; src: url("https://{HOST}/f.woff2"); }}'.encode(),
     ),
+    "css-escaped-function-name": ("style.css", f"a {{ background: \\75rl(https://{HOST}/a.png); }}".encode()),
+    "css-escaped-import": ("style.css", f'@\\69mport "https://{HOST}/i.css";'.encode()),
+    "css-unquoted-url-with-spaces": (
+        "style.css",
+        f"a {{ background: url(  https://{HOST}/a.png  ); }}".encode(),
+    ),
+    "html-style-element": (
+        "index.html",
+        page(f"<style>\nbody {{ background: url(//{HOST}/b.png) }}\n</style>"),
+    ),
     "html-utf16-page": (
         "index.html",
         page(f'<img src="https://{HOST}/p.gif" alt="">').decode().encode("utf-16"),
@@ -163,6 +173,10 @@ SAFE: dict[str, tuple[str, bytes]] = {
     ),
     "css-namespace-rule": ("style.css", b'@namespace svg url("http://www.w3.org/2000/svg");\n'),
     "css-content-string": ("style.css", b'a::after { content: "https://example.com"; }\n'),
+    "css-url-in-string-and-comment": (
+        "style.css",
+        b'a { content: "url(https://x.example)"; } /* url(//x.example) */',
+    ),
     "js-replace": ("app.js", b'text.replace("http", "https://example.com");\n'),
     "js-fetch-variable": ("app.js", b"fetch(url);\nfetch(base + '/x');\n"),
     "js-comment": ("app.js", b'// fetch("https://example.com/x")\n/* location = "https://x.example" */\n'),

@@ -282,7 +282,7 @@ def read_entries(
         except EntryError as exc:
             yield error(exc.code, f"{info.filename}: {exc}", info.filename)
             continue
-        except (zlib.error, OSError) as exc:
+        except (zlib.error, OSError, ValueError) as exc:
             yield error("zip-entry-unreadable", f"cannot read {info.filename}: {exc}", info.filename)
             continue
         if wanted:

@@ -27,30 +27,29 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import NamedTuple
+import sys
+from array import array
 
 from scorm_builder.validation.urls import SCANNERS, Scan, has_authority, is_external
 
 _TOKEN = re.compile(
-    r"""\s*(?:
+    r"""
       (?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z)|<!--[^\n]*)
     | (?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
     | (?P<tmpl>`(?:[^`\\]|\\.)*`)
+    | (?P<regex>(?:(?<=[(,=:\[!&|?{};+\-*%<>~^])|(?<=return)|(?<=typeof)|(?<=case)|\A)
+        \s*/(?![*/])(?:[^/\\\[\n]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[a-z]*)
     | (?P<name>[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*)
     | (?P<num>\d[\w.]*)
-    | (?P<punct>===|!==|==|!=|=>|\+=|\?\.|\.\.\.|[-+*%&|^!~<>=?:;,.(){}\[\]@\#])
-    | (?P<slash>/)
-    | (?P<other>.)
-    )""",
+    | (?P<punct>===|!==|==|!=|=>|\+=|\?\.|\.\.\.|[-+*%&|^!~<>=?:;,.(){}\[\]@\#/])
+    """,
     re.VERBOSE | re.DOTALL,
 )
-_REGEX = re.compile(r"/(?:[^/\\\[\n]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[a-z]*")
+"""Comments, strings, templates and regex literals (after an operator or keyword) are lexed in one
+pass, so a quote inside any of them never starts a string; whitespace and stray characters are skipped."""
 _ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|.)", re.DOTALL)
 _SUBSTITUTION = re.compile(r"\$\{[^}]*\}?")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
-_REGEX_AFTER = frozenset(
-    {*"(,=:[!&|?{};+-*%<>~^", "=>", "==", "===", "!=", "!==", "+=", "return", "typeof", "case"}
-)
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"})
 _URL_ATTRS = frozenset({"src", "href", "xlink:href", "action", "formaction", "data", "poster", "srcset"})
 _URL_PROPERTIES = frozenset({"src", "href", "action", "formAction", "poster", "background", "codebase"})
@@ -76,6 +75,10 @@ _QUALIFIED_CALLS = {  # method -> the object names it must be called on
     "get": ("$", "jQuery", "axios"),
     "post": ("$", "jQuery", "axios"),
 }
+_TRIGGERS = frozenset(
+    {*_CALLS, *_QUALIFIED_CALLS, *_URL_PROPERTIES, "open", "setAttribute", "setAttributeNS"}
+    | {"import", "export", "from", "location", "="}
+)
 _MAX_ARGUMENT_TOKENS = 64
 _MAX_PARENTHESES = 16
 _QUOTES = re.compile(r"[\"'`]")
@@ -83,13 +86,18 @@ _MARKUP = re.compile(r"<[a-zA-Z!?]")
 _CSS_FUNCTION = re.compile(r"(?:url|image-set)\s*\(", re.IGNORECASE)
 
 Pieces = list[str | None]  # a value: known text, or None where it is unknown at this point
+_NO_VALUE: Pieces = []
 
 
-class _Token(NamedTuple):
-    kind: str
-    text: str
-    pos: int
-    value: Pieces  # for strings and templates
+class _Lexed:
+    """A script's tokens as parallel arrays (lean: a 4 MiB script has about a million tokens)."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+        self.texts: list[str] = []
+        self.positions = array("q")
+        self.values: dict[int, Pieces] = {}  # strings and templates: their decoded value
+        self.triggers: list[int] = []  # names the checks start from, strings, and "=" signs
 
 
 def _unescape(body: str) -> str:
@@ -106,47 +114,75 @@ def _unescape(body: str) -> str:
     return _ESCAPE.sub(one, body)
 
 
-def _tokens(js: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos, end = 0, len(js)
-    while pos < end:
-        match = _TOKEN.match(js, pos)
-        if match is None or match.lastgroup is None:  # only trailing whitespace is left
-            break
-        kind = match.lastgroup
-        start, pos, text = match.start(kind), match.end(), match.group(kind)
-        if kind == "comment":
+def _tokens(js: str) -> _Lexed:
+    lexed = _Lexed()
+    kinds, texts, positions, values, triggers = (
+        lexed.kinds,
+        lexed.texts,
+        lexed.positions,
+        lexed.values,
+        lexed.triggers,
+    )
+    intern = sys.intern
+    for match in _TOKEN.finditer(js):
+        kind = match.lastgroup or "other"
+        if kind == "comment" or kind == "regex":
             continue
-        if kind == "slash":
-            previous = tokens[-1].text if tokens else "("
-            regex = _REGEX.match(js, start) if previous in _REGEX_AFTER else None
-            if regex:
-                pos = regex.end()
-                continue
-            kind = "punct"
+        text = match.group()
+        index = len(kinds)
         if kind == "str":
-            tokens.append(_Token("str", text, start, [_unescape(text[1:-1])]))
+            values[index] = [_unescape(text[1:-1])]
+            triggers.append(index)
         elif kind == "tmpl":
-            parts = _SUBSTITUTION.split(text[1:-1])
+            kind, parts = "str", _SUBSTITUTION.split(text[1:-1])
             value: Pieces = []
-            for index, part in enumerate(parts):
-                value += [None] if index else []
+            for number, part in enumerate(parts):
+                value += [None] if number else []
                 value.append(_unescape(part))
-            tokens.append(_Token("str", text, start, value))
-        else:
-            tokens.append(_Token(kind, text, start, []))
-    for index in range(len(tokens) - 2):  # obj["name"] is obj.name
-        one, two, three = tokens[index : index + 3]
-        if (
-            one.text == "["
-            and two.kind == "str"
-            and three.text == "]"
-            and (two.value[0] or "").isidentifier()
-        ):
-            tokens[index] = _Token("punct", ".", one.pos, [])
-            tokens[index + 1] = _Token("name", two.value[0] or "", two.pos, [])
-            tokens[index + 2] = _Token("other", "", three.pos, [])
-    return [t for t in tokens if t.kind != "other" or t.text]
+            values[index] = value
+            triggers.append(index)
+        elif text in _TRIGGERS:
+            triggers.append(index)
+        kinds.append(kind)
+        texts.append(intern(text))
+        positions.append(match.start())
+    dropped = [index for index in list(values) if _is_bracket_name(lexed, index)]
+    if dropped:
+        return _without(lexed, set(dropped))
+    triggers.sort()
+    return lexed
+
+
+def _is_bracket_name(lexed: _Lexed, index: int) -> bool:
+    """``obj["name"]``: rewritten as ``obj.name`` so ``navigator["sendBeacon"](…)`` is a call too."""
+    texts, name = lexed.texts, lexed.values[index][0] or ""
+    if (
+        0 < index < len(texts) - 1
+        and texts[index - 1] == "["
+        and texts[index + 1] == "]"
+        and name.isidentifier()
+    ):
+        texts[index - 1], lexed.kinds[index], texts[index] = ".", "name", name
+        del lexed.values[index]
+        return True
+    return False
+
+
+def _without(lexed: _Lexed, names: set[int]) -> _Lexed:
+    """The tokens again without the ``]`` after each rewritten ``["name"]``."""
+    kept = _Lexed()
+    for index, (kind, text, pos) in enumerate(zip(lexed.kinds, lexed.texts, lexed.positions, strict=True)):
+        if index - 1 in names:
+            continue
+        new = len(kept.kinds)
+        if index in lexed.values:
+            kept.values[new] = lexed.values[index]
+        if kind == "str" or text in _TRIGGERS:
+            kept.triggers.append(new)
+        kept.kinds.append(kind)
+        kept.texts.append(text)
+        kept.positions.append(pos)
+    return kept
 
 
 def _known_start(value: Pieces) -> str:
@@ -163,15 +199,20 @@ class _Script:
         self.scan = scan
         self.first_line = first_line
         self.newlines = [match.start() for match in re.finditer("\n", js)]
-        self.tokens = _tokens(js)
+        lexed = _tokens(js)
+        self.kinds, self.texts, self.values = lexed.kinds, lexed.texts, lexed.values
+        self.positions, self.triggers, self.count = lexed.positions, lexed.triggers, len(lexed.kinds)
         self.variables: dict[str, Pieces] = {}
 
     def line(self, index: int) -> int:
-        pos = self.tokens[min(index, len(self.tokens) - 1)].pos
+        pos = self.positions[min(index, self.count - 1)]
         return self.first_line + bisect.bisect_left(self.newlines, pos)
 
     def text(self, index: int) -> str:
-        return self.tokens[index].text if 0 <= index < len(self.tokens) else ""
+        return self.texts[index] if 0 <= index < self.count else ""
+
+    def kind(self, index: int) -> str:
+        return self.kinds[index] if 0 <= index < self.count else ""
 
     def expression(self, index: int, depth: int = 0) -> tuple[Pieces, int]:
         """The value of a ``+`` chain of strings and variables starting at ``index``, and its length."""
@@ -179,13 +220,13 @@ class _Script:
             return [None], 0
         value: Pieces = []
         start = index
-        while index < len(self.tokens):
-            token = self.tokens[index]
-            if token.kind == "str":
-                value += token.value
-            elif token.kind == "name" and self.text(index + 1) in ("+", ",", ")", ";", "]", "}", ""):
-                value += self.variables.get(token.text, [None])
-            elif token.text == "(":
+        while index < self.count:
+            kind = self.kinds[index]
+            if kind == "str":
+                value += self.values[index]
+            elif kind == "name" and self.text(index + 1) in ("+", ",", ")", ";", "]", "}", ""):
+                value += self.variables.get(self.texts[index], [None])
+            elif self.texts[index] == "(":
                 inner, length = self.expression(index + 1, depth + 1)
                 if self.text(index + 1 + length) != ")":
                     return [*value, None], index - start
@@ -204,7 +245,7 @@ class _Script:
         """The values of a call's arguments (only as far as a short window reaches)."""
         values: list[Pieces] = []
         index, depth, start = open_index + 1, 0, open_index + 1
-        limit = min(len(self.tokens), open_index + _MAX_ARGUMENT_TOKENS)
+        limit = min(self.count, open_index + _MAX_ARGUMENT_TOKENS)
         while index < limit:
             text = self.text(index)
             if text in ("(", "[", "{"):
@@ -222,31 +263,33 @@ class _Script:
         return values
 
     def collect_variables(self) -> None:
-        for index, token in enumerate(self.tokens[:-2]):
-            if token.kind == "name" and self.text(index + 1) == "=" and self.text(index - 1) != ".":
-                value, _ = self.expression(index + 2)
-                if token.text not in self.variables or is_external(_known_start(value)):
-                    self.variables[token.text] = value
+        for equals in self.triggers:
+            index = equals - 1
+            if self.texts[equals] == "=" and self.kind(index) == "name" and self.text(index - 1) != ".":
+                name = self.texts[index]
+                value, _ = self.expression(equals + 1)
+                if name not in self.variables or is_external(_known_start(value)):
+                    self.variables[name] = value
 
     def report(self, value: Pieces, index: int, how: str) -> None:
         self.scan.load(_known_start(value), self.line(index), f"JavaScript {how}")
 
     def check(self) -> None:
         last_import = -(10**9)
-        for index, token in enumerate(self.tokens):
-            if token.kind == "name":
-                if token.text in ("import", "export"):
+        for index in self.triggers:
+            kind, text = self.kinds[index], self.texts[index]
+            if kind == "name":
+                if text in ("import", "export"):
                     last_import = index
-                    if index + 1 < len(self.tokens) and self.tokens[index + 1].kind == "str":
-                        self.report(self.tokens[index + 1].value, index + 1, "import")
-                following = self.tokens[index + 1] if index + 1 < len(self.tokens) else token
-                if token.text == "from" and index - last_import < 200 and following.kind == "str":
-                    self.report(following.value, index + 1, "import … from")
+                    if self.kind(index + 1) == "str":
+                        self.report(self.values[index + 1], index + 1, "import")
+                if text == "from" and index - last_import < 200 and self.kind(index + 1) == "str":
+                    self.report(self.values[index + 1], index + 1, "import … from")
                 if self.text(index + 1) == "(":
-                    self.call(token.text, index)
+                    self.call(text, index)
                 elif self.text(index + 1) in ("=", "+="):
-                    self.assignment(token.text, index)
-            elif token.kind == "str":
+                    self.assignment(text, index)
+            elif kind == "str":
                 self.strings(index)
 
     def call(self, name: str, index: int) -> None:
@@ -289,11 +332,11 @@ class _Script:
         """Concatenations that build a host, and strings holding markup or CSS."""
         if self.text(index - 1) != "+":
             value, length = self.expression(index)
-            first = self.tokens[index].value[0] or ""
+            first = self.values[index][0] or ""
             joined = _known_start(value)
             if length > 1 and not has_authority(first) and has_authority(joined) and is_external(joined):
                 self.report(value, index, "string concatenation")
-        text = "".join(p for p in self.tokens[index].value if p is not None)
+        text = "".join(p for p in self.values[index] if p is not None)
         if _MARKUP.search(text):
             self.scan.embedded("html", text, self.line(index), "a JavaScript string")
         elif _CSS_FUNCTION.search(text):

@@ -86,7 +86,6 @@ _MARKUP = re.compile(r"<[a-zA-Z!?]")
 _CSS_FUNCTION = re.compile(r"(?:url|image-set)\s*\(", re.IGNORECASE)
 
 Pieces = list[str | None]  # a value: known text, or None where it is unknown at this point
-_NO_VALUE: Pieces = []
 
 
 class _Lexed:

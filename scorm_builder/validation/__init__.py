@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from scorm_builder.validation import css, html, js  # noqa: F401  (they register their scanners)
 from scorm_builder.validation.archive import (
@@ -70,7 +71,7 @@ def validate_files(files: Mapping[str, bytes], name: str = "package", limits: Li
     return Report(name, sorted_findings(findings))
 
 
-def _validate_zip(fp, limits: Limits) -> list[Finding]:
+def _validate_zip(fp: BinaryIO, limits: Limits) -> list[Finding]:
     findings = central_directory_findings(fp, limits)
     if findings:
         return findings

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.composer import ComposerError
 
 from courseware.errors import ContentError, ContentProblem, Location
 from courseware.model import (
@@ -75,6 +76,59 @@ def load_content_with_provenance(content_dir: Path | str) -> tuple[CourseContent
     return content, provenance
 
 
+MAX_YAML_BYTES = 1024 * 1024
+"""A content file is a few KiB; a bigger one is a mistake or an attack, refused before parsing."""
+MAX_YAML_DEPTH = 64
+MAX_YAML_ALIASES = 1000
+MAX_YAML_NODES = 200_000
+"""Nodes after expanding aliases: what the model and the line index walk (a billion laughs is 10^9)."""
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with limits checked while composing, before anything is expanded.
+
+    SafeLoader builds no arbitrary objects, but it still follows aliases (shared nodes a walker
+    expands: "billion laughs") and recurses once per nesting level (RecursionError at ~1,000). Each
+    alias is charged the expanded size of the node it names, so the limit holds for the walk.
+    """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._expanded = 0
+        self._sizes: dict[str, int] = {}
+
+    def _refuse(self, problem: str) -> None:
+        raise ComposerError(None, None, problem, self.peek_event().start_mark)
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            self._expanded += self._sizes.get(event.anchor, 1)
+            if self._aliases > MAX_YAML_ALIASES:
+                self._refuse(f"more than {MAX_YAML_ALIASES} aliases (*name)")
+            if self._expanded > MAX_YAML_NODES:
+                self._refuse(f"aliases expand to more than {MAX_YAML_NODES} values")
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            self._refuse(f"nested deeper than {MAX_YAML_DEPTH} levels")
+        start = self._expanded
+        self._expanded += 1
+        if self._expanded > MAX_YAML_NODES:
+            self._refuse(f"more than {MAX_YAML_NODES} values")
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._sizes[anchor] = self._expanded - start
+        return node
+
+
 class _Reader:
     def __init__(self, root: Path, problems: list[ContentProblem], provenance: Provenance):
         self.root = root
@@ -87,8 +141,14 @@ class _Reader:
         if not path.is_file():
             self.problems.append(ContentProblem(Location(name), "", "file not found"))
             return None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+        if len(raw) > MAX_YAML_BYTES:
+            limit = f"{MAX_YAML_BYTES / 2**20:g} MiB"
+            self.problems.append(ContentProblem(Location(name), "", f"file is over {limit}; split it"))
+            return None
         try:
-            text = path.read_text(encoding="utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             self.problems.append(ContentProblem(Location(name), "", f"not UTF-8 text ({error.reason})"))
             return None
@@ -108,8 +168,12 @@ class _Reader:
     def _parse(self, name: str, text: str) -> tuple[Any, SourceMap | None]:
         source_map = SourceMap(name)
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.load(text, Loader=yaml.SafeLoader)
+            loader = _LimitedLoader(text)
+            try:
+                node = loader.get_single_node()
+                data = None if node is None else loader.construct_document(node)
+            finally:
+                loader.dispose()
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = mark.line + 1 if mark else None

@@ -44,6 +44,7 @@ def build(content_dir: Path, out_dir: Path, multi_sco: bool, quiet: bool) -> Non
     reliably); --multi-sco makes one SCO per part. Nothing is written if the content is invalid.
     """
     say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
+    _check_output_folder(out_dir)
     say(f"loading content from {content_dir}")
     try:
         content = load_content(content_dir)
@@ -52,8 +53,22 @@ def build(content_dir: Path, out_dir: Path, multi_sco: bool, quiet: bool) -> Non
         raise click.ClickException(f"{error.summary()}\nNothing was written.") from None
     except BuildError as error:
         raise click.ClickException(f"{error}\nNothing was written.") from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise click.ClickException(f"cannot write to {out_dir}: {reason}") from None
     for package in built:
         click.echo(str(package.path))
+
+
+def _check_output_folder(out_dir: Path) -> None:
+    """Refuse up front an output folder that cannot be created, so no build work is wasted."""
+    for folder in (out_dir, *out_dir.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise click.ClickException(
+                    f"cannot write to {out_dir}: {folder} is a file, not a folder. Nothing was written."
+                )
+            return
 
 
 @main.command()

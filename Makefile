@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The first Python 3.11+ on PATH, wherever it lives (PYTHON=/path/to/python3 overrides).
 ifeq ($(origin PYTHON),undefined)
 PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+	$$p -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 endif
 
 # The venv is usable if its interpreter still runs (it may have been made by a Python since removed

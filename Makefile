@@ -1,20 +1,36 @@
 # Skarp: the two commands a newcomer needs are `make demo` and `make test`; both install what they
 # need first (a Python venv, the npm test runtime, Debian's chromium) and are safe to re-run.
-PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# The first Python 3.11+ on PATH, wherever it lives (PYTHON=/path/to/python3 overrides).
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+endif
+
+# The venv is usable if its interpreter still runs (it may have been made by a Python since removed
+# or on another machine) and this checkout is what it has installed; otherwise it is made again.
+VENV_CHECK := import sys, os, importlib.util as u; s = u.find_spec("courseware"); \
+	sys.exit(sys.version_info < (3, 11) or s is None or not os.path.realpath(s.origin).startswith(os.getcwd() + os.sep))
+VENV_OK    := $(shell $(PY) -I -c '$(VENV_CHECK)' >/dev/null 2>&1 && echo yes)
 
 # PostgreSQL and Redis for `make test-services` (CI runs both suites).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/skarp_test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup demo build test test-services lint benchmark clean
+.PHONY: setup demo build test test-services lint benchmark wheel-check clean venv-broken
 
 setup: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(VENV)/.installed: pyproject.toml $(if $(VENV_OK),,venv-broken)
+	@[ -n "$(PYTHON)" ] || { echo "No Python 3.11 or newer on PATH (tried python3.13, python3.12," \
+	  "python3.11, python3): install one, or run make PYTHON=/path/to/python3" >&2; exit 1; }
+	@if [ -e $(VENV) ] && ! $(PY) -I -c '$(VENV_CHECK)' >/dev/null 2>&1; then \
+	  echo "$(VENV) does not work here (its Python is gone, or it belongs to another checkout): making it again"; \
+	  rm -rf $(VENV); fi
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
@@ -31,8 +47,9 @@ build: $(VENV)/.installed
 	$(PY) -m scorm_builder build -o dist
 	$(PY) -m scorm_builder build --multi-sco -o dist
 
+# DEMO_ARGS: e.g. "--port 5001 --sandbox-port 8002 --scorm-port 8003" if those ports are taken.
 demo: setup build
-	$(VENV)/bin/flask --app lti_app sandbox --scorm dist
+	$(PY) -m flask --app lti_app sandbox --scorm dist $(DEMO_ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
@@ -53,6 +70,11 @@ benchmark: $(VENV)/.installed
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_bench"
 	$(PY) benchmarks/lti_benchmark.py
 	$(PY) benchmarks/passback_benchmark.py
+
+# CI: build the wheel, install it in a fresh venv outside the checkout, build the packages and start
+# the tool from it.
+wheel-check:
+	PYTHON=$(PYTHON) bash .ci/wheel-check
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache benchmarks/results

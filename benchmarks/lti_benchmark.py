@@ -29,6 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.wait import wait_until_up  # noqa: E402
 from lti_app.sandbox import (  # noqa: E402
     add_resource_link,
     create_sandbox_app,
@@ -49,15 +50,12 @@ GUNICORN = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4",
 def start_gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
     command = [*GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", app]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"{app} did not start on port {port}")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+    except RuntimeError as error:
+        process.kill()
+        raise RuntimeError(f"{app} did not start on port {port}: {error}") from None
+    return process
 
 
 class Load:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from benchmarks.wait import wait_until_up  # noqa: E402
 from lti_app import create_app  # noqa: E402
 from lti_app.adapters.orm import Attempt, GradeDelivery  # noqa: E402
 from lti_app.sandbox import add_resource_link, create_sandbox_app, get_course, get_tool, session_scope  # noqa: E402
@@ -47,14 +48,12 @@ def start_gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen
     command = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "8"]
     command += ["--log-level", "warning", "-b", f"127.0.0.1:{port}", app]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    for _ in range(150):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/.well-known/openid-configuration", timeout=1)
-            return process
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"{app} did not start")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/.well-known/openid-configuration", process)
+    except RuntimeError as error:
+        process.kill()
+        raise RuntimeError(f"{app} did not start: {error}") from None
+    return process
 
 
 def add_learners(sandbox_app, count: int) -> list[str]:

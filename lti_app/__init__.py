@@ -6,17 +6,17 @@ gunicorn 'lti_app:create_app()'    production (see deploy/)
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from courseware.packaged import templates_dir
 from lti_app import cli, extensions, observability, security
 from lti_app.config import settings_from_environment
 from lti_app.web import assessments, errors, health, instructor, limits, lti, pages, review
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = templates_dir()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

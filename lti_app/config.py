@@ -15,6 +15,8 @@ import os
 import secrets
 from pathlib import Path
 
+from courseware.packaged import content_dir
+
 PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "TOOL_BASE_URL")
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -55,7 +57,7 @@ def settings_from_environment(instance_path: str, environ: dict[str, str] | None
         "LAUNCH_TTL_SECONDS": int(env.get("LAUNCH_TTL_SECONDS", str(12 * 3600))),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(DEFAULT_MAX_CONTENT_LENGTH))),
         "REVIEW_NEW_CARDS_PER_DAY": int(env.get("REVIEW_NEW_CARDS_PER_DAY", "10")),
-        "CONTENT_DIR": env.get("CONTENT_DIR", str(Path(__file__).resolve().parent.parent / "content")),
+        "CONTENT_DIR": env.get("CONTENT_DIR") or str(content_dir()),  # default: the packaged course
         "PRODUCTION": production,
         # Flask's own cookie session is never used; if anything ever sets it, it must cross sites.
         "SESSION_COOKIE_SAMESITE": "None",

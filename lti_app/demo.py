@@ -9,6 +9,7 @@ launch them; a grade worker thread sends the grades to the sandbox's gradebook.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from contextlib import ExitStack, suppress
@@ -18,7 +19,7 @@ import click
 from flask import Flask
 from werkzeug.serving import make_server
 
-from lti_app.adapters import migrations
+from lti_app.adapters import migrations, redis_store
 from lti_app.adapters.db import db
 from lti_app.adapters.orm import Platform
 from lti_app.sandbox import (
@@ -112,4 +113,18 @@ def run(tool_app: Flask, *, tool_port: int, sandbox_port: int, scorm: Path | Non
             lines.append(f"SCORM sandbox {scorm_url}/   (the built packages in a SCORM 1.2 player)")
         click.echo("\n".join(lines) + "\nPress Ctrl+C to stop.")
         with suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            _wait_for_stop()
+    redis_store.close(tool_app)  # the embedded Redis server is a daemon: it stops only when asked
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait_for_stop() -> None:
+    """Until Ctrl+C or SIGTERM (`kill`, a supervisor, make): both end the demo the same clean way."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        threading.Event().wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 
 from courseware import ContentError, load_content
+from courseware.packaged import content_dir as packaged_content
 from scorm_builder.package import BuildError, build_packages
 from scorm_builder.preview import serve
 from scorm_builder.validate import Severity, format_report, validate_package
-
-DEFAULT_CONTENT = Path(__file__).resolve().parent.parent / "content"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,7 +23,13 @@ def main() -> None:
 
 @main.command()
 @click.argument(
-    "content_dir", required=False, default=DEFAULT_CONTENT, type=click.Path(file_okay=False, path_type=Path)
+    "content_arg", metavar="[CONTENT_DIR]", required=False, type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--content",
+    "content_option",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The content folder (the same as CONTENT_DIR). Default: the course shipped with Skarp.",
 )
 @click.option(
     "-o",
@@ -37,12 +42,18 @@ def main() -> None:
 )
 @click.option("--multi-sco", is_flag=True, help="One SCO per part, so the LMS shows a table of contents.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def build(content_dir: Path, out_dir: Path, multi_sco: bool, quiet: bool) -> None:
+def build(
+    content_arg: Path | None, content_option: Path | None, out_dir: Path, multi_sco: bool, quiet: bool
+) -> None:
     """Build the chapter package and the knowledge-check package from CONTENT_DIR.
 
-    By default the chapter is one SCO with its own navigation (the layout that imports most
-    reliably); --multi-sco makes one SCO per part. Nothing is written if the content is invalid.
+    CONTENT_DIR (or --content) defaults to the course content installed with Skarp. By default the
+    chapter is one SCO with its own navigation (the layout that imports most reliably); --multi-sco
+    makes one SCO per part. Nothing is written if the content is invalid.
     """
+    if content_arg is not None and content_option is not None and content_arg != content_option:
+        raise click.UsageError(f"two content folders given: {content_arg} and --content {content_option}")
+    content_dir = content_option or content_arg or packaged_content()
     say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
     _check_output_folder(out_dir)
     say(f"loading content from {content_dir}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from courseware.model import CourseContent
+from courseware.packaged import resource_dir
 from scorm_builder import layout as layouts
 from scorm_builder.layout import PackageLayout, Sco
 from scorm_builder.manifest import build_manifest
@@ -23,7 +24,7 @@ from scorm_builder.render import TEMPLATES_DIR, render_sco
 from scorm_builder.schema import SCHEMA_FILES
 from scorm_builder.validate import format_report, validate_files
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = resource_dir("scorm_builder", "static")
 #: Files every SCO loads, shipped once per package under assets/.
 COMMON_ASSETS = {
     "assets/skarp.css": TEMPLATES_DIR / "static" / "skarp.css",

@@ -12,6 +12,7 @@ same server. It binds to loopback, extracts each zip to a temporary folder and s
 from __future__ import annotations
 
 import html
+import os
 import shutil
 import tempfile
 import threading
@@ -25,10 +26,19 @@ from urllib.parse import quote
 
 from lxml import etree
 
+from courseware.packaged import resource_dir
 from scorm_builder.manifest import IMSCP
 
-PLAYER_DIR = Path(__file__).resolve().parent / "player"
-NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+PLAYER_DIR = resource_dir("scorm_builder", "player")
+
+
+def node_modules() -> Path:
+    """The npm packages the player loads (scorm-again): not Python, so not in the wheel.
+
+    $SKARP_NODE_MODULES if set, else ./node_modules (`npm ci` in a checkout, or wherever the
+    operator ran `npm install scorm-again`).
+    """
+    return Path(os.environ.get("SKARP_NODE_MODULES") or Path.cwd() / "node_modules").resolve()
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -78,13 +88,17 @@ def _index_page(root: Path) -> str:
 
 def prepare_web_root(packages: list[Path], root: Path) -> Path:
     """Lay out the served folder: extracted packages, the player, node_modules and an index page."""
-    if not (NODE_MODULES / "scorm-again").is_dir():
-        raise FileNotFoundError("node_modules/scorm-again is missing: run `npm ci` (or `make setup`)")
+    modules = node_modules()
+    if not (modules / "scorm-again").is_dir():
+        raise FileNotFoundError(
+            f"{modules / 'scorm-again'} is missing: run `npm ci` (or `make setup`) in the checkout, "
+            "or point SKARP_NODE_MODULES at a node_modules folder holding scorm-again"
+        )
     for package in packages:
         with zipfile.ZipFile(package) as archive:
             archive.extractall(root / "packages" / package.stem)
     shutil.copytree(PLAYER_DIR, root / "player")
-    (root / "vendor").symlink_to(NODE_MODULES, target_is_directory=True)
+    (root / "vendor").symlink_to(modules, target_is_directory=True)
     (root / "index.html").write_text(_index_page(root), encoding="utf-8")
     return root
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from courseware.markup import markdown_block, markdown_inline
 from courseware.model import CourseContent, ExercisePart, FlashcardsPart, ObjectiveKind
+from courseware.packaged import templates_dir
 from scorm_builder.layout import Sco
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+TEMPLATES_DIR = templates_dir()
 
 
 @cache

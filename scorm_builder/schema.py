@@ -19,7 +19,9 @@ from typing import NamedTuple
 
 from lxml import etree
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+from courseware.packaged import resource_dir
+
+SCHEMA_DIR = resource_dir("scorm_builder", "schemas")
 
 IMSCP_NS = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
 ADLCP_NS = "http://www.adlnet.org/xsd/adlcp_rootv1p2"

@@ -14,6 +14,8 @@ from scorm_builder.preview import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "content"
+# The SCORM sandbox serves scorm-again from node_modules: this checkout's, wherever pytest runs from.
+os.environ.setdefault("SKARP_NODE_MODULES", str(ROOT / "node_modules"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

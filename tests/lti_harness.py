@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, close_all_sessions
 
 from lti_app import create_app
-from lti_app.adapters import migrations
+from lti_app.adapters import migrations, redis_store
 from lti_app.adapters.orm import Attempt, Base
 from lti_app.sandbox import (
     add_resource_link,
@@ -181,5 +181,6 @@ def start_lms(folder: Path, *, tool_config: dict | None = None):
         finally:  # a test's open transaction would block the next reset's DROP TABLE on PostgreSQL
             close_all_sessions()
             tool_app.extensions["db_engine"].dispose()
+            redis_store.close(tool_app)  # and the embedded Redis server stops with the fixture
 
     return running()

@@ -7,6 +7,7 @@ explicit allow-list, each with a reason, and the structured fields they come fro
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from enum import Enum
@@ -19,7 +20,9 @@ from courseware.model import ExercisePart, QuizPart
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "000_91b12c21b6b68a0e.txt"
+#: The chapter's source text, copied into the repository (tests/data/seed/PROVENANCE.md says from where).
+SEED = Path(__file__).resolve().parent / "data" / "seed" / "ch14-service-value-chain.txt"
+PROVENANCE = SEED.with_name("PROVENANCE.md")
 
 #: Fields that hold identifiers, references or metadata, not text the learner reads.
 NON_TEXT_FIELDS = {
@@ -125,7 +128,15 @@ def seed_mapping() -> list[tuple[int, str]]:
 
 def test_seed_is_where_the_tests_expect_it():
     assert SEED.is_file(), f"seed not found at {SEED}"
+    assert SEED.resolve().is_relative_to(ROOT), f"{SEED} is outside the repository"
     assert len(seed_lines()) > 100
+
+
+def test_seed_copy_is_the_one_its_provenance_names():
+    """An edit to the copy would quietly change what fidelity means: its hash must match the record."""
+    recorded = re.search(r"^\| sha256 \| ([0-9a-f]{64}) \|$", PROVENANCE.read_text(encoding="utf-8"), re.M)
+    assert recorded, f"{PROVENANCE}: no sha256 row"
+    assert hashlib.sha256(SEED.read_bytes()).hexdigest() == recorded.group(1)
 
 
 def test_every_seed_line_is_in_the_content():

@@ -196,11 +196,12 @@
     return this.status === "incomplete" ? this.exitWhileIncomplete : "";
   };
 
-  /** Set lesson_status and the exit that goes with it (once per session, then on change); the page commits. */
+  /** Set lesson_status when it changed, and the exit that goes with it (written once per session, then on change). */
   Runtime.prototype.setStatus = function (status) {
-    if (status === this.status && this.exitWritten !== null) return;
-    this.status = status;
-    this.set("cmi.core.lesson_status", status);
+    if (status !== this.status) {
+      this.status = status;
+      this.set("cmi.core.lesson_status", status);
+    }
     this.setExit(this._exitForStatus());
   };
 

@@ -121,3 +121,32 @@ def test_nothing_is_lost_when_the_learner_leaves(browser, lms, content, how):
     assert page.errors == []
     page.context.close()
     context.close()
+
+
+def test_a_refused_commit_is_retried(browser, lms):
+    page, sco = open_player(browser, lms, "refused")
+    lms.fail_next["refused"] = 1  # the LMS answers the next commit with HTTP 500
+    sco.get_by_role("button", name="Next →").click()
+    assert lms.failed["refused"] == 1
+    assert lms.held("refused")["cmi.core.lesson_location"] != "at-a-glance"
+    assert sco.get_by_text("The LMS did not confirm the last save").is_visible()
+    page.wait_for_function("window.lmsLog.filter(e => e[0] === 'LMSCommit').length >= 3", timeout=5000)
+    page.wait_for_timeout(200)
+    assert lms.held("refused")["cmi.core.lesson_location"] == "at-a-glance"
+    assert not sco.get_by_text("The LMS did not confirm the last save").is_visible()
+    page.context.close()
+
+
+def test_save_and_exit_reaches_the_http_lms(browser, lms):
+    page, sco = open_player(browser, lms, "save-and-exit")
+    sco.get_by_role("button", name="Next →").click()
+    arrived = len(lms.commits["save-and-exit"])
+    sco.get_by_role("button", name="Save and exit").click()
+    assert sco.get_by_text("Saved. Your progress is in the LMS").is_visible()
+    assert len(lms.commits["save-and-exit"]) == arrived + 1, "LMSFinish, sent while the page is alive"
+    held = lms.held("save-and-exit")
+    assert (held["cmi.core.lesson_status"], held["cmi.core.exit"]) == ("incomplete", "suspend")
+    assert TIMESPAN.match(held["cmi.core.session_time"])
+    assert held["cmi.core.lesson_location"] == "at-a-glance"
+    page.close()
+    assert len(lms.commits["save-and-exit"]) == arrived + 1

@@ -118,6 +118,15 @@ def test_nothing_is_lost_when_the_learner_leaves(browser, lms, content, how):
     assert toc.get_by_text(f"({pages} of {pages} visited)").is_visible()
     go_to(sco, "Quiz 1: Match Scenarios to Activities")
     assert sco.locator("section.page:visible").get_by_text("Correct.", exact=True).is_visible()
+    go_to(
+        sco, "Thought Exercise: Map the Activities in a Scenario"
+    )  # a second try adds an answer, overwrites none
+    sco.get_by_role("button", name="Try again").click()
+    sco.get_by_label("Step 6: primary activity").select_option(label="Improve")
+    sco.get_by_role("button", name="Compare with the reference mapping").click()
+    answers = [(a["id"], a["result"]) for a in lms.answers(attempt)]
+    assert answers[:3] == [("thought-exercise_1", "wrong"), ("quiz-1_1", "correct"), ("quiz-2_1", "correct")]
+    assert answers[3:] == [("thought-exercise_2", "correct")]
     assert page.errors == []
     page.context.close()
     context.close()

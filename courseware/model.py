@@ -36,7 +36,7 @@ class Tracking(Strict):
     status_on_fail: Literal["failed", "incomplete"] = "failed"
     status_when_done: Literal["completed", "passed"] = "completed"
     page_done_at_end: bool = True  # a page SCO is done when the learner reached the end of every page
-    page_done_after_seconds: int = Field(default=0, ge=0, le=3600)  # ...and/or spent this long on each
+    page_done_after_seconds: int = Field(default=5, ge=0, le=3600)  # ...and/or spent this long on each
     exit_while_incomplete: Literal["suspend", ""] = "suspend"
     commit_interval_seconds: int = Field(default=60, ge=1, le=3600)
     record_interactions: bool = True

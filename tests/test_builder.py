@@ -252,7 +252,7 @@ def test_tracking_options_reach_every_sco(built):
                 "statusOnFail": "failed",
                 "statusWhenDone": "completed",
                 "pageDoneAtEnd": True,
-                "pageDoneAfterSeconds": 0,
+                "pageDoneAfterSeconds": 5,
                 "exitWhileIncomplete": "suspend",
                 "commitIntervalSeconds": 60,
                 "recordInteractions": True,

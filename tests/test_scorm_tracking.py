@@ -156,7 +156,7 @@ def test_defaults_are_the_moodle_friendly_ones(content):
     for tracking in (content.course.tracking.single, content.course.tracking.multi):
         assert tracking.status_on_fail == "failed"
         assert tracking.status_when_done == "completed"
-        assert (tracking.page_done_at_end, tracking.page_done_after_seconds) == (True, 0)
+        assert (tracking.page_done_at_end, tracking.page_done_after_seconds) == (True, 5)
         assert tracking.exit_while_incomplete == "suspend"
         assert tracking.commit_interval_seconds == 60
         assert tracking.record_interactions and tracking.unique_interaction_ids
@@ -171,7 +171,7 @@ def test_defaults_are_the_moodle_friendly_ones(content):
         ({"single": {"commit_intervall": 30}}, "tracking.single.commit_intervall", "unknown field"),
         ({"knowledge-check": {}}, "tracking.knowledge-check", "unknown field"),
         (
-            {"multi": {"page_done_at_end": False}},
+            {"multi": {"page_done_at_end": False, "page_done_after_seconds": 0}},
             "tracking.multi",
             "a page SCO would report done the moment it opens",
         ),

@@ -29,6 +29,7 @@ COMMON_ASSETS = {
     "assets/skarp.css": TEMPLATES_DIR / "static" / "skarp.css",
     "assets/scorm-runtime.js": STATIC_DIR / "scorm-runtime.js",
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
+    "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",
     "assets/sco-app.js": STATIC_DIR / "sco-app.js",
 }
 SUSPEND_DATA_LIMIT = 4096  # SCORM 1.2 CMIString4096

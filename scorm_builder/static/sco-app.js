@@ -1,6 +1,7 @@
 /*
- * Skarp SCO page: navigation, quizzes, the thought exercise and flashcards, with progress kept in
- * the LMS through SkarpScorm.Runtime (scorm-runtime.js) and SkarpSuspend (suspend-data.js).
+ * Skarp SCO page: navigation, quizzes and the session, with progress kept in the LMS through
+ * SkarpScorm.Runtime (scorm-runtime.js) and SkarpSuspend (suspend-data.js); the thought exercise and
+ * the flashcards are in sco-activities.js.
  *
  * Nothing waits for the page to be left: every change (a page shown, an answer, a card turned) is
  * written and committed at once, and the runtime commits on a timer and retries refused commits.
@@ -23,6 +24,7 @@
   var shownAt = Date.now();
   var reachedEnd = false;
   var dwellTimer = null;
+  var activities = null; // SkarpActivities (sco-activities.js): the exercise and the flashcards
   var runtime = new window.SkarpScorm.Runtime({
     commitIntervalSeconds: tracking.commitIntervalSeconds,
     exitWhileIncomplete: tracking.exitWhileIncomplete,
@@ -309,118 +311,6 @@
     showPage(quizzes[0].page, true);
   }
 
-  // --- thought exercise ----------------------------------------------------------------------
-
-  function exerciseForm() {
-    return document.querySelector('form[data-exercise="' + exercise.id + '"]');
-  }
-
-  function showExerciseFeedback() {
-    var form = exerciseForm();
-    var matched = 0;
-    form.querySelectorAll("li.step").forEach(function (step, i) {
-      var select = step.querySelector("select");
-      select.value = state.exercise[i];
-      select.disabled = true;
-      var right = state.exercise[i] === exercise.answers[i];
-      if (right) matched++;
-      var mark = step.querySelector('[data-role="mark"]');
-      mark.textContent = right ? "✓ matches the reference" : "✗ the reference says otherwise";
-      mark.className = "mark " + (right ? "correct" : "wrong");
-    });
-    form.querySelector('[data-role="check"]').hidden = true;
-    form.querySelector('[data-role="reveal-intro"]').hidden = true;
-    var verdict = form.querySelector('[data-role="verdict"]');
-    verdict.textContent = "You matched " + matched + " of " + exercise.answers.length + " steps with the reference mapping.";
-    verdict.className = "verdict " + (matched === exercise.answers.length ? "correct" : "wrong");
-    form.querySelector('[data-role="feedback"]').hidden = false;
-  }
-
-  function resetExercise() {
-    var form = exerciseForm();
-    form.querySelectorAll("li.step").forEach(function (step) {
-      step.querySelector("select").disabled = false;
-      var mark = step.querySelector('[data-role="mark"]');
-      mark.textContent = "";
-      mark.className = "mark";
-    });
-    form.querySelector('[data-role="check"]').hidden = false;
-    form.querySelector('[data-role="reveal-intro"]').hidden = false;
-    form.querySelector('[data-role="feedback"]').hidden = true;
-  }
-
-  function pairs(letters) {
-    return letters.map(function (letter, i) { return (i + 1) + "." + letter; }).join(",");
-  }
-
-  function wireExercise() {
-    var form = exerciseForm();
-    form.querySelectorAll("select").forEach(function (select, i) {
-      if (state.exercise[i]) select.value = state.exercise[i];
-      select.addEventListener("change", function () {
-        state.exercise[i] = select.value;
-        persist();
-      });
-    });
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var missing = [];
-      state.exercise.forEach(function (letter, i) { if (!letter) missing.push(i + 1); });
-      var error = form.querySelector('[data-role="error"]');
-      if (missing.length) {
-        error.textContent = "Choose an activity for step" + (missing.length > 1 ? "s " : " ") + missing.join(", ") + " first.";
-        return;
-      }
-      error.textContent = "";
-      state.exerciseChecked = true;
-      record({
-        id: interactionId(exercise.id, state.exerciseTries), type: "matching", response: pairs(state.exercise),
-        correctResponse: pairs(exercise.answers),
-        correct: state.exercise.join("") === exercise.answers.join(""), startedAt: shownAt
-      });
-      showExerciseFeedback();
-      persist();
-      form.querySelector('[data-role="feedback"]').focus();
-    });
-    form.querySelector('[data-role="try-again"]').addEventListener("click", function () {
-      state.exerciseChecked = false;
-      state.exerciseTries = Math.min(state.exerciseTries + 1, window.SkarpSuspend.MAX_COUNT);
-      resetExercise();
-      persist();
-      form.querySelector("select").focus();
-    });
-  }
-
-  // --- flashcards ----------------------------------------------------------------------------
-
-  function renderFlashcard(card, index) {
-    var open = card.getAttribute("data-open") === "true";
-    card.querySelector('[data-role="back"]').hidden = !open;
-    var button = card.querySelector('[data-role="flip"]');
-    button.setAttribute("aria-expanded", open ? "true" : "false");
-    button.textContent = open ? "Hide answer" : "Show answer";
-    var count = state.flipped.filter(Boolean).length;
-    var hint = document.querySelector('[data-role="flip-count"]');
-    if (hint) hint.textContent = count + " of " + state.flipped.length + " cards turned.";
-    return index;
-  }
-
-  function wireFlashcards() {
-    document.querySelectorAll(".flashcard").forEach(function (card, index) {
-      card.setAttribute("data-open", "false");
-      renderFlashcard(card, index);
-      card.querySelector('[data-role="flip"]').addEventListener("click", function () {
-        var open = card.getAttribute("data-open") !== "true";
-        card.setAttribute("data-open", open ? "true" : "false");
-        if (open && !state.flipped[index]) {
-          state.flipped[index] = true;
-          persist();
-        }
-        renderFlashcard(card, index);
-      });
-    });
-  }
-
   // --- start and end of the session ----------------------------------------------------------
 
   function notice(text, isError) {
@@ -437,7 +327,6 @@
     state = restored;
     runtime.interactionCount = state.interactions;
     quizzes.forEach(function (quiz, i) { if (state.answers[i]) showQuizFeedback(quiz, state.answers[i]); });
-    if (exercise && state.exerciseChecked) showExerciseFeedback();
     return true;
   }
 
@@ -461,8 +350,14 @@
     var resumed = restore();
     if (resumed && runtime.entry === "resume") notice("Welcome back: you are where you left off.");
     quizzes.forEach(wireQuiz);
-    if (exercise) wireExercise();
-    if (flashcards) wireFlashcards();
+    activities = window.SkarpActivities.setup(config, {
+      state: function () { return state; },
+      persist: persist,
+      record: record,
+      interactionId: interactionId,
+      shownAt: function () { return shownAt; }
+    });
+    if (exercise && state.exerciseChecked) activities.showExerciseFeedback();
     document.querySelectorAll('[data-role="retry"]').forEach(function (button) {
       button.addEventListener("click", retryQuizzes);
     });

@@ -27,6 +27,40 @@ class Strict(BaseModel):
 # --- course and objectives -----------------------------------------------------------------
 
 
+class Tracking(Strict):
+    """How a SCORM package reports to the LMS (see README, "SCORM tracking options").
+
+    Defaults are what imports most reliably in Moodle; each field names its Adapt and Storyline
+    equivalent in the README."""
+
+    status_on_fail: Literal["failed", "incomplete"] = "failed"
+    status_when_done: Literal["completed", "passed"] = "completed"
+    page_done_at_end: bool = True  # a page SCO is done when the learner reached the end of every page
+    page_done_after_seconds: int = Field(default=5, ge=0, le=3600)  # ...and/or spent this long on each
+    exit_while_incomplete: Literal["suspend", ""] = "suspend"
+    commit_interval_seconds: int = Field(default=60, ge=1, le=3600)
+    record_interactions: bool = True
+    unique_interaction_ids: bool = True
+    honour_lms_mastery_score: bool = True
+
+    @model_validator(mode="after")
+    def _page_done_needs_a_rule(self) -> Tracking:
+        if not self.page_done_at_end and self.page_done_after_seconds == 0:
+            raise ValueError(
+                "page_done_at_end is false and page_done_after_seconds is 0: a page SCO would report "
+                "done the moment it opens; keep one of them"
+            )
+        return self
+
+
+class PackageTracking(Strict):
+    """Tracking options per package the builder makes (single SCO, multi SCO, knowledge check)."""
+
+    single: Tracking = Tracking()
+    multi: Tracking = Tracking()
+    knowledge_check: Tracking = Tracking()
+
+
 class Course(Strict):
     identifier: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     title: Text
@@ -38,6 +72,7 @@ class Course(Strict):
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
     version: Text
     publisher: Text = "Skarp"
+    tracking: PackageTracking = PackageTracking()
 
     @model_validator(mode="after")
     def _chapter_in_range(self) -> Course:

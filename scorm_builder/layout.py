@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from courseware.model import Blueprint, BlueprintKind, CourseContent, Part, QuizPart
+from courseware.model import Blueprint, BlueprintKind, CourseContent, Part, QuizPart, Tracking
+
+DEFAULT_TRACKING = Tracking()
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class PackageLayout:
     title: str
     description: str
     scos: tuple[Sco, ...]
+    tracking: Tracking = DEFAULT_TRACKING  # course.yaml's tracking options for this package
 
 
 def knowledge_check_blueprint(content: CourseContent) -> Blueprint:
@@ -61,6 +64,7 @@ def single_sco(content: CourseContent) -> PackageLayout:
         title=content.course.chapter_title,
         description=content.course.description,
         scos=(sco,),
+        tracking=content.course.tracking.single,
     )
 
 
@@ -80,6 +84,7 @@ def multi_sco(content: CourseContent) -> PackageLayout:
         title=content.course.chapter_title,
         description=content.course.description,
         scos=tuple(scos),
+        tracking=content.course.tracking.multi,
     )
 
 
@@ -92,4 +97,5 @@ def knowledge_check(content: CourseContent) -> PackageLayout:
         title=f"{check.title}: {content.course.chapter_title}",
         description=check.description,
         scos=(Sco("index", check.title, quizzes, _mastery(content)),),
+        tracking=content.course.tracking.knowledge_check,
     )

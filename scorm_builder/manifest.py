@@ -68,7 +68,14 @@ def build_manifest(
     organization = _el(organizations, "organization", identifier="ORG-1")
     _el(organization, "title", layout.title)
     for sco in layout.scos:
-        item = _el(organization, "item", identifier=f"ITEM-{sco.id}", identifierref=f"RES-{sco.id}")
+        # isvisible="true" is the spec's default, but Open edX's SCORM player keeps only items that say so.
+        item = _el(
+            organization,
+            "item",
+            identifier=f"ITEM-{sco.id}",
+            identifierref=f"RES-{sco.id}",
+            isvisible="true",
+        )
         _el(item, "title", sco.title)
         if sco.mastery_score is not None:
             _el(item, "masteryscore", str(sco.mastery_score), ns=ADLCP)

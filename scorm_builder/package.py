@@ -29,9 +29,12 @@ STATIC_DIR = resource_dir("scorm_builder", "static")
 COMMON_ASSETS = {
     "assets/skarp.css": TEMPLATES_DIR / "static" / "skarp.css",
     "assets/scorm-runtime.js": STATIC_DIR / "scorm-runtime.js",
+    "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
+    "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",
     "assets/sco-app.js": STATIC_DIR / "sco-app.js",
 }
 SUSPEND_DATA_LIMIT = 4096  # SCORM 1.2 CMIString4096
+COUNTER_DIGITS = 3  # suspend-data.js caps its counters at "zzz" (base 36)
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
@@ -47,21 +50,25 @@ class BuiltPackage:
 
 
 def max_suspend_data_length(sco: Sco) -> int:
-    """Worst case of sco-app.js's format: 1|visited|quizzes|steps!|flipped (see its header)."""
+    """Worst case of suspend-data.js's version 2 (see its header), uncompressed.
+
+    The codec stores the run-length compressed form only when it is shorter, so the plain form
+    bounds every value the SCO can write, whatever the learner does.
+    """
     steps = sum(len(page.steps) for page in sco.pages if page.kind == "exercise")
     cards = sum(len(page.cards) for page in sco.pages if page.kind == "flashcards")
-    return (
-        1
-        + 1
-        + math.ceil(len(sco.pages) / 4)
-        + 1
-        + len(sco.quizzes)
-        + 1
-        + steps
-        + 1
-        + 1
-        + math.ceil(cards / 4)
-    )
+    page_mask = math.ceil(len(sco.pages) / 4)
+    fields = [
+        page_mask,  # visited
+        page_mask,  # seen
+        len(sco.quizzes),  # one answer letter per quiz
+        steps + 1,  # one letter per exercise step, then "!"
+        math.ceil(cards / 4),  # flipped
+        COUNTER_DIGITS,  # knowledge check tries
+        COUNTER_DIGITS,  # exercise tries
+        COUNTER_DIGITS,  # interactions written
+    ]
+    return len("2|") + sum(fields) + len(fields) - 1
 
 
 def package_files(package: PackageLayout, content: CourseContent) -> dict[str, bytes]:
@@ -74,7 +81,7 @@ def package_files(package: PackageLayout, content: CourseContent) -> dict[str, b
     files: dict[str, bytes] = {path: source.read_bytes() for path, source in COMMON_ASSETS.items()}
     files.update({schema.name: schema.read_bytes() for schema in SCHEMA_FILES})
     for sco in package.scos:
-        html = render_sco(sco, content, package_title=package.title)
+        html = render_sco(sco, content, package_title=package.title, tracking=package.tracking)
         files[sco.filename] = html.encode("utf-8")
     sco_files = {sco.id: [sco.filename] for sco in package.scos}
     files["imsmanifest.xml"] = build_manifest(package, content.course, sco_files, sorted(COMMON_ASSETS))

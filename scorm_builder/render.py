@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from courseware.markup import markdown_block, markdown_inline
-from courseware.model import CourseContent, ExercisePart, FlashcardsPart, ObjectiveKind
+from courseware.model import (
+    BlueprintKind,
+    CourseContent,
+    ExercisePart,
+    FlashcardsPart,
+    ObjectiveKind,
+    Part,
+    QuizPart,
+    Tracking,
+)
 from courseware.packaged import templates_dir
 from scorm_builder.layout import Sco
 
@@ -37,7 +47,57 @@ def activity_choices(content: CourseContent) -> list[tuple[str, str, str]]:
     return [(chr(ord("a") + i), o.id, o.title) for i, o in enumerate(activities)]
 
 
-def sco_config(sco: Sco, content: CourseContent) -> dict:
+def tracking_config(tracking: Tracking) -> dict:
+    """The package's tracking options, as sco-app.js reads them."""
+    return {
+        "statusOnFail": tracking.status_on_fail,
+        "statusWhenDone": tracking.status_when_done,
+        "pageDoneAtEnd": tracking.page_done_at_end,
+        "pageDoneAfterSeconds": tracking.page_done_after_seconds,
+        "exitWhileIncomplete": tracking.exit_while_incomplete,
+        "commitIntervalSeconds": tracking.commit_interval_seconds,
+        "recordInteractions": tracking.record_interactions,
+        "uniqueInteractionIds": tracking.unique_interaction_ids,
+        "honourLmsMasteryScore": tracking.honour_lms_mastery_score,
+    }
+
+
+OPTION_NUMBER = re.compile(r"\bOption ([1-4])\b(?! \()")
+
+
+def lettered_option_numbers(text: str) -> str:
+    """Turn 'Option 3' into 'Option 3 (C)': the seed numbers options, the page letters them A-D."""
+    return OPTION_NUMBER.sub(lambda m: f"Option {m[1]} ({'ABCD'[int(m[1]) - 1]})", text)
+
+
+def for_the_page(part: Part) -> Part:
+    """A quiz part whose rationales name options the way the page shows them; other parts as they are."""
+    if not isinstance(part, QuizPart):
+        return part
+    item = part.item
+    options = [
+        option.model_copy(update={"rationale": lettered_option_numbers(option.rationale)})
+        if option.rationale
+        else option
+        for option in item.options
+    ]
+    rationale = lettered_option_numbers(item.rationale)
+    lettered = item.model_copy(update={"rationale": rationale, "options": options})
+    return part.model_copy(update={"item": lettered})
+
+
+def chapter_summary(sco: Sco, content: CourseContent) -> dict | None:
+    """The closing page's pointers, for a multi-page SCO that ends the chapter."""
+    if len(sco.pages) < 2 or sco.pages[-1].id != content.chapter.parts[-1].id:
+        return None
+    titles = {blueprint.kind: blueprint.title for blueprint in content.blueprints}
+    return {
+        "diagnostic": titles.get(BlueprintKind.diagnostic, "diagnostic"),
+        "mock_exam": titles.get(BlueprintKind.mock_exam, "mock exam"),
+    }
+
+
+def sco_config(sco: Sco, content: CourseContent, tracking: Tracking | None = None) -> dict:
     """What the page script needs: page order, mastery score and the answers it grades in the browser."""
     letters = {objective_id: letter for letter, objective_id, _ in activity_choices(content)}
     config: dict = {
@@ -45,6 +105,7 @@ def sco_config(sco: Sco, content: CourseContent) -> dict:
         "pages": [page.id for page in sco.pages],
         "masteryScore": sco.mastery_score,
         "quizzes": [{"id": q.item.id, "answer": q.item.answer_letter, "page": q.id} for q in sco.quizzes],
+        "tracking": tracking_config(tracking or Tracking()),
     }
     for page in sco.pages:
         if isinstance(page, ExercisePart):
@@ -59,14 +120,18 @@ def _json_for_script(data: dict) -> Markup:
     return Markup(json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"))  # noqa: S704
 
 
-def render_sco(sco: Sco, content: CourseContent, *, package_title: str) -> str:
+def render_sco(
+    sco: Sco, content: CourseContent, *, package_title: str, tracking: Tracking | None = None
+) -> str:
     template = environment().get_template("scorm/sco.html")
+    page_sco = Sco(sco.id, sco.title, tuple(for_the_page(part) for part in sco.pages), sco.mastery_score)
     return template.render(
-        sco=sco,
+        sco=page_sco,
         course=content.course,
         package_title=package_title,
         objectives={o.id: o for o in content.objectives},
         activities=activity_choices(content),
-        config_json=_json_for_script(sco_config(sco, content)),
+        config_json=_json_for_script(sco_config(sco, content, tracking)),
         show_nav=len(sco.pages) > 1,
+        summary=chapter_summary(sco, content),
     )

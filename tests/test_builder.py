@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -203,3 +207,56 @@ def test_cli_validate_fails_on_a_broken_package(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(broken)])
     assert result.exit_code == 1
     assert "manifest-not-at-root" in result.output and "INVALID" in result.output
+
+
+def openedx_navigation_titles(manifest_xml: bytes) -> list[str]:
+    """The navigation menu Open edX's SCORM XBlock builds (openedxscorm, extract_navigation_titles).
+
+    Like the XBlock: ElementTree, the default namespace read from the document's first start-ns
+    event, the organization's title, then only child items with an explicit isvisible="true",
+    recursively (the spec's default of true is not applied)."""
+    namespace = next(
+        (node[1] for _, node in ET.iterparse(io.BytesIO(manifest_xml), events=["start-ns"]) if node[0] == ""),
+        "",
+    )
+    prefix = "{" + namespace + "}" if namespace else ""
+    root = ET.fromstring(manifest_xml)
+
+    def titles(node) -> list[str]:
+        found = [node.find(f"{prefix}title").text]
+        for child in node.findall(f"{prefix}item"):
+            if child.attrib.get("isvisible") == "true":
+                found += titles(child)
+        return found
+
+    return [t for org in root.findall(f"{prefix}organizations/{prefix}organization") for t in titles(org)]
+
+
+def test_open_edx_shows_every_item_of_the_multi_sco_package(built):
+    package = built["ch14-service-value-chain-multi-sco"]
+    entries = openedx_navigation_titles(read_zip(package.path)["imsmanifest.xml"])
+    assert entries == [package.layout.title] + [sco.title for sco in package.layout.scos]
+    assert len(entries) - 1 == len(package.layout.scos) == 13
+    for other in built.values():
+        manifest = manifest_of(other.path)
+        assert all(item.get("isvisible") == "true" for item in manifest.iterfind(".//cp:item", NS))
+
+
+def test_tracking_options_reach_every_sco(built):
+    for package in built.values():
+        files = read_zip(package.path)
+        for sco in package.layout.scos:
+            html = files[sco.filename].decode()
+            config = json.loads(re.search(r'id="sco-config">(.*?)</script>', html)[1])
+            assert config["tracking"] == {
+                "statusOnFail": "failed",
+                "statusWhenDone": "completed",
+                "pageDoneAtEnd": True,
+                "pageDoneAfterSeconds": 5,
+                "exitWhileIncomplete": "suspend",
+                "commitIntervalSeconds": 60,
+                "recordInteractions": True,
+                "uniqueInteractionIds": True,
+                "honourLmsMasteryScore": True,
+            }
+            assert "assets/suspend-data.js" in html

@@ -32,11 +32,13 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TIME = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d{1,2})?$")
 
 
-def launch(page, server, package, sco="index.html", mode="iframe", start=None):
+def launch(page, server, package, sco="index.html", mode="iframe", start=None, lacks=None):
     """Open the LMS player on a SCO; return the SCO's frame (or popup page) once the SCO is ready."""
     url = f"{server}/player/player.html?sco={quote(f'/packages/{package}/{sco}')}&mode={mode}"
     if start:
         url += "&start=" + quote(json.dumps(start))
+    if lacks:
+        url += "&lacks=" + quote(lacks)
     if mode == "popup":
         with page.expect_popup() as popup_info:
             page.goto(url)
@@ -73,6 +75,18 @@ def set_index(page, element: str, value: str) -> int:
     log = lms_log(page)
     return max(
         i for i, entry in enumerate(log) if entry[0] == "LMSSetValue" and entry[1:] == [element, value]
+    )
+
+
+def exit_writes(page) -> list[str]:
+    return [entry[2] for entry in lms_log(page) if entry[:2] == ["LMSSetValue", "cmi.core.exit"]]
+
+
+def wait_for_value(page, element: str, value: str) -> None:
+    page.wait_for_function(
+        "([element, value]) => window.lmsLog.filter(e => e[0] === 'LMSSetValue' && e[1] === element)"
+        ".map(e => e[2]).pop() === value",
+        arg=[element, value],
     )
 
 
@@ -152,16 +166,16 @@ def test_single_sco_learner_session(page, server, content):
     )
     assert set_index(page, "cmi.core.score.raw", "100") < set_index(page, "cmi.core.lesson_status", "passed")
     assert values["cmi.core.lesson_location"] == "key-terms"
-    assert values["cmi.suspend_data"].startswith("1|")
+    assert values["cmi.suspend_data"][:2] in ("2|", "2z")
     assert len(values["cmi.suspend_data"]) <= 4096
 
-    journal = interactions(page)
+    journal = interactions(page)  # one id per try (unique_interaction_ids), each at its own index
     assert [(i["id"], i["type"], i["result"]) for i in journal] == [
-        ("thought-exercise", "matching", "wrong"),
-        ("quiz-1", "choice", "correct"),
-        ("quiz-2", "choice", "wrong"),
-        ("quiz-1", "choice", "correct"),
-        ("quiz-2", "choice", "correct"),
+        ("thought-exercise_1", "matching", "wrong"),
+        ("quiz-1_1", "choice", "correct"),
+        ("quiz-2_1", "choice", "wrong"),
+        ("quiz-1_2", "choice", "correct"),
+        ("quiz-2_2", "choice", "correct"),
     ]
     assert journal[0]["student_response"] == "1.a,2.c,3.d,4.e,5.f,6.a"
     assert journal[0]["correct_responses.0.pattern"] == "1.a,2.c,3.d,4.e,5.f,6.b"
@@ -179,6 +193,8 @@ def test_single_sco_learner_session(page, server, content):
     values = lms_values(page)
     assert TIMESPAN.match(values["cmi.core.session_time"])
     assert values["cmi.core.exit"] == ""
+    exits = exit_writes(page)  # written when it changes, never the same value twice in a row
+    assert exits == ["suspend", ""], exits
     assert page.evaluate("String(window.API.lastErrorCode)") == "0"
     state = page.evaluate("lmsState()")
     assert state["core"]["lesson_status"] == "passed"
@@ -197,7 +213,7 @@ def test_resume_from_saved_data(page, server, browser):
     assert first["cmi.core.exit"] == "suspend"
     assert first["cmi.core.lesson_status"] == "incomplete"
     assert first["cmi.core.lesson_location"] == "quiz-1"
-    assert first["cmi.suspend_data"].startswith("1|")
+    assert first["cmi.suspend_data"][:2] in ("2|", "2z")
 
     saved = {
         "core": {
@@ -273,12 +289,13 @@ def test_quiz_by_keyboard_alone(page, server):
 
 
 def test_every_sco_of_the_multi_sco_package(page, server, built):
+    """No SCO is done when it opens; a page SCO is, once its end was on screen for 5 seconds."""
     layout = built[MULTI].layout
     assert len(layout.scos) >= 5
     for sco_def in layout.scos:
         sco = launch(page, server, MULTI, sco=sco_def.filename)
-        expected = "incomplete" if sco_def.mastery_score is not None else "completed"
-        assert lms_values(page)["cmi.core.lesson_status"] == expected, sco_def.id
+        statuses = [e[2] for e in lms_log(page) if e[:2] == ["LMSSetValue", "cmi.core.lesson_status"]]
+        assert statuses == ["incomplete"], sco_def.id
         if sco_def.id == "thought-exercise":
             picks = [
                 "Plan",
@@ -292,9 +309,31 @@ def test_every_sco_of_the_multi_sco_package(page, server, built):
                 sco.get_by_label(f"Step {number}: primary activity").select_option(label=pick)
             sco.get_by_role("button", name="Compare with the reference mapping").click()
             assert interactions(page)[-1]["result"] == "correct"
+        done = sco_def.id in ("svs-vs-svc", "thought-exercise")  # two page SCOs are read to the end
+        if done:
+            sco.locator("section.page:visible [data-role=page-end]").scroll_into_view_if_needed()
+            wait_for_value(page, "cmi.core.lesson_status", "completed")
+            assert exit_writes(page) == ["suspend", ""], sco_def.id
         end_session(page)
-        assert lms_values(page)["cmi.core.exit"] == ("suspend" if expected == "incomplete" else "")
+        assert lms_values(page)["cmi.core.exit"] == ("" if done else "suspend"), sco_def.id
     assert page.errors == []
+
+
+def test_a_page_sco_that_fits_the_screen_is_not_done_the_moment_it_opens(page, server):
+    sco = launch(page, server, MULTI, sco="svs-vs-svc.html")
+    fits = "el => el.getBoundingClientRect().bottom <= window.innerHeight"
+    assert sco.locator("section.page:visible").evaluate(fits), "the whole page is on screen at once"
+    page.wait_for_timeout(2000)
+    assert lms_values(page)["cmi.core.lesson_status"] == "incomplete"
+    wait_for_value(page, "cmi.core.lesson_status", "completed")  # after 5 seconds on the page
+
+
+def test_a_long_page_sco_stays_incomplete_until_its_end_is_reached(page, server):
+    sco = launch(page, server, MULTI, sco="thought-exercise.html")
+    page.wait_for_timeout(5500)
+    assert lms_values(page)["cmi.core.lesson_status"] == "incomplete"
+    sco.locator("section.page:visible [data-role=page-end]").scroll_into_view_if_needed()
+    wait_for_value(page, "cmi.core.lesson_status", "completed")
 
 
 # --- without an LMS, on a phone, for assistive technology ---------------------------------------

@@ -1,93 +1,55 @@
 /*
- * Skarp SCO page: navigation, quizzes, the thought exercise and flashcards, with progress kept in
- * the LMS through SkarpScorm.Runtime (scorm-runtime.js).
+ * Skarp SCO page: navigation, quizzes and the session, with progress kept in the LMS through
+ * SkarpScorm.Runtime (scorm-runtime.js) and SkarpSuspend (suspend-data.js); the thought exercise and
+ * the flashcards are in sco-activities.js.
  *
- * suspend_data format, version 1 (compact and bounded by the package's structure, never by what
- * the learner does; the builder checks the worst case stays under SCORM 1.2's 4,096 characters):
- *   1|<visited pages, hex bitmask>|<one char per quiz: a-d or ->|<one char per exercise step: a-z or ->[!]|<flipped cards, hex bitmask>
- * The "!" marks a checked exercise.
+ * Nothing waits for the page to be left: every change (a page shown, an answer, a card turned) is
+ * written and committed at once, and the runtime commits on a timer and retries refused commits.
+ * "Save and exit" calls LMSFinish while the page is alive; pagehide is only the last resort.
+ * How the SCO reports (status on failing, when a page SCO is done, exit, interactions...) comes
+ * from the package's tracking options in course.yaml (config.tracking).
  */
 (function () {
   "use strict";
 
-  var FORMAT_VERSION = "1";
   var config = JSON.parse(document.getElementById("sco-config").textContent);
-  var runtime = new window.SkarpScorm.Runtime();
+  var tracking = config.tracking;
   var pages = config.pages;
   var quizzes = config.quizzes;
   var exercise = config.exercise || null;
   var flashcards = config.flashcards || null;
+  var graded = quizzes.length > 0;
   var state = freshState();
   var current = null;
   var shownAt = Date.now();
+  var reachedEnd = false;
+  var dwellTimer = null;
+  var activities = null; // SkarpActivities (sco-activities.js): the exercise and the flashcards
+  var runtime = new window.SkarpScorm.Runtime({
+    commitIntervalSeconds: tracking.commitIntervalSeconds,
+    exitWhileIncomplete: tracking.exitWhileIncomplete,
+    beforeCommit: save,
+    onCommit: showSaveState
+  });
 
   function freshState() {
-    return {
-      visited: pages.map(function () { return false; }),
-      answers: quizzes.map(function () { return ""; }),
-      exercise: exercise ? exercise.answers.map(function () { return ""; }) : [],
-      exerciseChecked: false,
-      flipped: flashcards ? new Array(flashcards.count).fill(false) : []
-    };
-  }
-
-  // --- suspend_data --------------------------------------------------------------------------
-
-  function toHex(flags) {
-    var hex = "";
-    for (var i = 0; i < flags.length; i += 4) {
-      var nibble = 0;
-      for (var bit = 0; bit < 4; bit++) if (flags[i + bit]) nibble |= 1 << bit;
-      hex += nibble.toString(16);
-    }
-    return hex;
-  }
-
-  function fromHex(hex, length) {
-    var flags = [];
-    for (var i = 0; i < length; i++) {
-      var nibble = parseInt(hex.charAt(Math.floor(i / 4)) || "0", 16);
-      flags.push(!isNaN(nibble) && (nibble & (1 << (i % 4))) !== 0);
-    }
-    return flags;
-  }
-
-  function chars(values) {
-    return values.map(function (value) { return value || "-"; }).join("");
-  }
-
-  function fromChars(text, length, allowed) {
-    var values = [];
-    for (var i = 0; i < length; i++) {
-      var c = text.charAt(i);
-      values.push(allowed.test(c) ? c : "");
-    }
-    return values;
+    return window.SkarpSuspend.fresh(pages.length, quizzes.length, exercise ? exercise.answers.length : 0,
+      flashcards ? flashcards.count : 0);
   }
 
   function encodeState() {
-    return [
-      FORMAT_VERSION,
-      toHex(state.visited),
-      chars(state.answers),
-      chars(state.exercise) + (state.exerciseChecked ? "!" : ""),
-      toHex(state.flipped)
-    ].join("|");
+    state.interactions = runtime.interactionCount;
+    return window.SkarpSuspend.encode(state);
   }
 
-  function decodeState(text) {
-    var fields = String(text || "").split("|");
-    if (fields[0] !== FORMAT_VERSION || fields.length !== 5) return null; // unknown: start afresh
-    var restored = freshState();
-    restored.visited = fromHex(fields[1], pages.length);
-    restored.answers = fromChars(fields[2], quizzes.length, /^[a-d]$/);
-    restored.exercise = fromChars(fields[3], restored.exercise.length, /^[a-z]$/);
-    restored.exerciseChecked = fields[3].charAt(fields[3].length - 1) === "!";
-    restored.flipped = fromHex(fields[4], restored.flipped.length);
-    return restored;
-  }
+  // --- page navigation -----------------------------------------------------------------------
 
   // --- status and score ----------------------------------------------------------------------
+
+  function masteryScore() {
+    if (tracking.honourLmsMasteryScore && runtime.lmsMasteryScore !== null) return runtime.lmsMasteryScore;
+    return config.masteryScore === null ? 100 : config.masteryScore;
+  }
 
   function quizScore() {
     var correct = 0;
@@ -96,27 +58,72 @@
   }
 
   function allAnswered() {
-    return quizzes.length > 0 && state.answers.every(function (answer) { return answer !== ""; });
+    return graded && state.answers.every(function (answer) { return answer !== ""; });
   }
 
   function updateStatus() {
-    if (quizzes.length > 0) {
-      if (allAnswered()) {
-        var score = quizScore();
-        runtime.setScore(score.percent);
-        runtime.setStatus(score.percent >= runtime.masteryScore ? "passed" : "failed");
-      } else if (!runtime.isComplete()) {
-        runtime.setStatus("incomplete");
-      }
-    } else if (state.visited.every(Boolean)) {
-      runtime.setStatus("completed");
+    var keep = runtime.isComplete() ? runtime.status : "incomplete";
+    if (graded && allAnswered()) {
+      var score = quizScore();
+      runtime.setScore(score.percent);
+      runtime.setStatus(score.percent >= masteryScore() ? "passed" : tracking.statusOnFail);
+    } else if (!graded && state.seen.every(Boolean)) {
+      runtime.setStatus(runtime.isComplete() ? runtime.status : tracking.statusWhenDone);
+    } else {
+      runtime.setStatus(keep);
     }
     renderScorePanels();
     renderProgress();
+    renderSummary();
   }
 
+  /** Write the bookmark and suspend_data (only what changed reaches the LMS). */
   function save() {
     runtime.saveProgress(current || pages[0], encodeState());
+  }
+
+  /** Write, then commit at once: the learner may leave the next moment. */
+  function persist() {
+    save();
+    updateStatus();
+    runtime.commit();
+  }
+
+  function showSaveState(ok) {
+    var warning = document.querySelector('[data-role="save-warning"]');
+    if (warning) warning.hidden = ok;
+  }
+
+  // --- when a page counts as done (ungraded SCOs: tracking.pageDoneAtEnd / pageDoneAfterSeconds) ----
+
+  function pageDone() {
+    var endOk = !tracking.pageDoneAtEnd || reachedEnd;
+    var timeOk = Date.now() - shownAt >= 1000 * tracking.pageDoneAfterSeconds;
+    return endOk && timeOk;
+  }
+
+  function checkPageDone() {
+    var index = pages.indexOf(current);
+    if (index < 0 || state.seen[index] || !pageDone()) return;
+    state.seen[index] = true;
+    persist();
+  }
+
+  function watchPageEnds() {
+    if (!("IntersectionObserver" in window)) {
+      reachedEnd = true; // cannot tell: count the page as read to the end
+      return;
+    }
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        var section = entry.target.closest("[data-page]");
+        if (entry.isIntersecting && section && section.getAttribute("data-page") === current) {
+          reachedEnd = true;
+          checkPageDone();
+        }
+      });
+    });
+    document.querySelectorAll('[data-role="page-end"]').forEach(function (end) { observer.observe(end); });
   }
 
   // --- page navigation -----------------------------------------------------------------------
@@ -142,8 +149,10 @@
     if (count) count.textContent = "Page " + (index + 1) + " of " + pages.length;
     state.visited[index] = true;
     shownAt = Date.now();
-    save();
-    updateStatus();
+    reachedEnd = false;
+    if (dwellTimer) window.clearTimeout(dwellTimer);
+    if (!graded) dwellTimer = window.setTimeout(checkPageDone, 1000 * tracking.pageDoneAfterSeconds + 50);
+    persist();
     if (focus) {
       var heading = pageElement(current).querySelector("h2");
       (heading || document.getElementById("main")).focus();
@@ -161,6 +170,29 @@
     });
     var text = document.querySelector('[data-role="progress-text"]');
     if (text) text.textContent = "(" + visitedCount + " of " + pages.length + " visited)";
+  }
+
+  /** The closing page's summary: pages visited, the knowledge check's score and status. */
+  function renderSummary() {
+    var summary = document.querySelector('[data-role="chapter-summary"]');
+    if (!summary) return;
+    var visited = state.visited.filter(Boolean).length;
+    summary.querySelector('[data-role="summary-pages"]').textContent =
+      "Pages visited: " + visited + " of " + pages.length + ".";
+    var check = summary.querySelector('[data-role="summary-check"]');
+    if (!graded) {
+      check.hidden = true;
+      return;
+    }
+    var score = quizScore();
+    if (allAnswered()) {
+      var passed = score.percent >= masteryScore();
+      check.textContent = "Knowledge check: " + score.percent + "% (" + score.correct + " of " + score.total +
+        " correct), " + (passed ? "passed" : "not passed yet (pass mark " + masteryScore() + "%)") + ".";
+    } else {
+      check.textContent = "Knowledge check: not finished yet (" + state.answers.filter(Boolean).length +
+        " of " + quizzes.length + " answered).";
+    }
   }
 
   function wireNavigation() {
@@ -218,6 +250,15 @@
     form.querySelector('[data-role="feedback"]').hidden = true;
   }
 
+  /** An interaction id: the item's own, or with the try number (quiz-1_2) when ids are unique per try. */
+  function interactionId(id, tries) {
+    return tracking.uniqueInteractionIds ? id + "_" + tries : id;
+  }
+
+  function record(interaction) {
+    if (tracking.recordInteractions) runtime.recordInteraction(interaction);
+  }
+
   function wireQuiz(quiz, index) {
     var form = quizForm(quiz);
     form.addEventListener("submit", function (event) {
@@ -230,15 +271,17 @@
       }
       error.textContent = "";
       state.answers[index] = selected.value;
-      runtime.recordInteraction({
-        id: quiz.id, type: "choice", response: selected.value, correctResponse: quiz.answer,
-        correct: selected.value === quiz.answer, startedAt: shownAt
+      record({
+        id: interactionId(quiz.id, state.tries), type: "choice", response: selected.value,
+        correctResponse: quiz.answer, correct: selected.value === quiz.answer, startedAt: shownAt
       });
       showQuizFeedback(quiz, selected.value);
-      save();
-      updateStatus();
-      runtime.commit();
+      persist();
       form.querySelector('[data-role="feedback"]').focus();
+      if (allAnswered()) {
+        var panel = pageElement(quiz.page).querySelector('[data-role="score-panel"]');
+        if (panel) panel.scrollIntoView({ block: "nearest" });
+      }
     });
   }
 
@@ -246,114 +289,26 @@
     var done = allAnswered();
     var score = quizScore();
     document.querySelectorAll('[data-role="score-panel"]').forEach(function (panel) {
-      panel.hidden = !done;
-      if (!done) return;
-      var passed = score.percent >= runtime.masteryScore;
-      panel.querySelector('[data-role="score-text"]').textContent =
-        "Knowledge check score: " + score.percent + "% (" + score.correct + " of " + score.total +
-        " correct). Pass mark: " + runtime.masteryScore + "%. " + (passed ? "Passed." : "Not passed yet.");
+      var body = panel.querySelector('[data-role="score-body"]');
+      var text = panel.querySelector('[data-role="score-text"]');
+      body.hidden = !done;
+      if (!done) {
+        text.textContent = "";
+        return;
+      }
+      var passed = score.percent >= masteryScore();
+      var message = "Knowledge check score: " + score.percent + "% (" + score.correct + " of " + score.total +
+        " correct). Pass mark: " + masteryScore() + "%. " + (passed ? "Passed." : "Not passed yet.");
+      if (text.textContent !== message) text.textContent = message; // a change the live region announces
       panel.querySelector('[data-role="retry"]').hidden = passed;
     });
   }
 
   function retryQuizzes() {
     state.answers = quizzes.map(function () { return ""; });
+    state.tries = Math.min(state.tries + 1, window.SkarpSuspend.MAX_COUNT);
     quizzes.forEach(resetQuizForm);
-    save();
-    renderScorePanels();
     showPage(quizzes[0].page, true);
-  }
-
-  // --- thought exercise ----------------------------------------------------------------------
-
-  function exerciseForm() {
-    return document.querySelector('form[data-exercise="' + exercise.id + '"]');
-  }
-
-  function showExerciseFeedback() {
-    var form = exerciseForm();
-    var matched = 0;
-    form.querySelectorAll("li.step").forEach(function (step, i) {
-      var select = step.querySelector("select");
-      select.value = state.exercise[i];
-      select.disabled = true;
-      var right = state.exercise[i] === exercise.answers[i];
-      if (right) matched++;
-      var mark = step.querySelector('[data-role="mark"]');
-      mark.textContent = right ? "✓ matches the reference" : "✗ the reference says otherwise";
-      mark.className = "mark " + (right ? "correct" : "wrong");
-    });
-    form.querySelector('[data-role="check"]').disabled = true;
-    var verdict = form.querySelector('[data-role="verdict"]');
-    verdict.textContent = "You matched " + matched + " of " + exercise.answers.length + " steps with the reference mapping.";
-    verdict.className = "verdict " + (matched === exercise.answers.length ? "correct" : "wrong");
-    form.querySelector('[data-role="feedback"]').hidden = false;
-  }
-
-  function pairs(letters) {
-    return letters.map(function (letter, i) { return (i + 1) + "." + letter; }).join(",");
-  }
-
-  function wireExercise() {
-    var form = exerciseForm();
-    form.querySelectorAll("select").forEach(function (select, i) {
-      if (state.exercise[i]) select.value = state.exercise[i];
-      select.addEventListener("change", function () {
-        state.exercise[i] = select.value;
-        save();
-      });
-    });
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var missing = [];
-      state.exercise.forEach(function (letter, i) { if (!letter) missing.push(i + 1); });
-      var error = form.querySelector('[data-role="error"]');
-      if (missing.length) {
-        error.textContent = "Choose an activity for step" + (missing.length > 1 ? "s " : " ") + missing.join(", ") + " first.";
-        return;
-      }
-      error.textContent = "";
-      state.exerciseChecked = true;
-      runtime.recordInteraction({
-        id: exercise.id, type: "matching", response: pairs(state.exercise),
-        correctResponse: pairs(exercise.answers),
-        correct: state.exercise.join("") === exercise.answers.join(""), startedAt: shownAt
-      });
-      showExerciseFeedback();
-      save();
-      runtime.commit();
-      form.querySelector('[data-role="feedback"]').focus();
-    });
-  }
-
-  // --- flashcards ----------------------------------------------------------------------------
-
-  function renderFlashcard(card, index) {
-    var open = card.getAttribute("data-open") === "true";
-    card.querySelector('[data-role="back"]').hidden = !open;
-    var button = card.querySelector('[data-role="flip"]');
-    button.setAttribute("aria-expanded", open ? "true" : "false");
-    button.textContent = open ? "Hide answer" : "Show answer";
-    var count = state.flipped.filter(Boolean).length;
-    var hint = document.querySelector('[data-role="flip-count"]');
-    if (hint) hint.textContent = count + " of " + state.flipped.length + " cards turned.";
-    return index;
-  }
-
-  function wireFlashcards() {
-    document.querySelectorAll(".flashcard").forEach(function (card, index) {
-      card.setAttribute("data-open", "false");
-      renderFlashcard(card, index);
-      card.querySelector('[data-role="flip"]').addEventListener("click", function () {
-        var open = card.getAttribute("data-open") !== "true";
-        card.setAttribute("data-open", open ? "true" : "false");
-        if (open && !state.flipped[index]) {
-          state.flipped[index] = true;
-          save();
-        }
-        renderFlashcard(card, index);
-      });
-    });
   }
 
   // --- start and end of the session ----------------------------------------------------------
@@ -367,29 +322,52 @@
   }
 
   function restore() {
-    var restored = decodeState(runtime.suspendData);
+    var restored = window.SkarpSuspend.decode(runtime.suspendData, state);
     if (!restored) return false;
     state = restored;
+    runtime.interactionCount = state.interactions;
     quizzes.forEach(function (quiz, i) { if (state.answers[i]) showQuizFeedback(quiz, state.answers[i]); });
-    if (exercise && state.exerciseChecked) showExerciseFeedback();
     return true;
+  }
+
+  /** "Save and exit": everything is committed and LMSFinish called while the page is still alive. */
+  function saveAndExit() {
+    save();
+    updateStatus();
+    var finished = runtime.finish();
+    document.querySelectorAll('[data-role="finish"]').forEach(function (button) { button.disabled = true; });
+    notice(finished
+      ? "Saved. Your progress is in the LMS: you can close this page or go on to the next activity."
+      : "The LMS did not confirm the save; your last automatic save is kept.", !finished);
   }
 
   function start() {
     runtime.initialize(config.masteryScore === null ? 100 : config.masteryScore);
     if (runtime.preview) {
       notice("Preview mode: no LMS connection was found, so progress and scores are not saved.");
+      document.querySelectorAll('[data-role="finish"]').forEach(function (button) { button.hidden = true; });
     }
     var resumed = restore();
     if (resumed && runtime.entry === "resume") notice("Welcome back: you are where you left off.");
     quizzes.forEach(wireQuiz);
-    if (exercise) wireExercise();
-    if (flashcards) wireFlashcards();
+    activities = window.SkarpActivities.setup(config, {
+      state: function () { return state; },
+      persist: persist,
+      record: record,
+      interactionId: interactionId,
+      shownAt: function () { return shownAt; }
+    });
+    if (exercise && state.exerciseChecked) activities.showExerciseFeedback();
     document.querySelectorAll('[data-role="retry"]').forEach(function (button) {
       button.addEventListener("click", retryQuizzes);
     });
+    document.querySelectorAll('[data-role="finish"]').forEach(function (button) {
+      button.addEventListener("click", saveAndExit);
+    });
     wireNavigation();
+    if (!graded) watchPageEnds();
     showPage(pages.indexOf(runtime.location) >= 0 ? runtime.location : pages[0], false);
+    runtime.startTimedCommits();
     if (runtime.errors.length) notice("The LMS did not accept some progress data; your answers may not be saved.", true);
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "hidden") {
@@ -399,7 +377,7 @@
     });
     window.addEventListener("pagehide", function () {
       save();
-      runtime.finish();
+      runtime.finish(); // the last resort: an LMS that commits by synchronous XHR may refuse it now
     });
     document.documentElement.setAttribute("data-sco-ready", "true");
   }

@@ -3,8 +3,12 @@
  *
  * Practice it follows (ADL's SCORM 1.2 RTE and what Moodle's player expects):
  *  - find the API through the window.parent chain, then the opener's chain (popup launches);
- *  - LMSInitialize once; LMSFinish once, from `pagehide` (Moodle's player and iOS Safari don't
- *    deliver `unload`); LMSCommit on every status change and when the page is hidden;
+ *  - LMSInitialize once; LMSCommit after every change the page reports, on a timer, and again
+ *    after a refused commit: a learner may leave at any moment, and Chromium refuses the
+ *    synchronous XHR that Moodle's player sends while a page is being dismissed, so nothing may
+ *    wait for `pagehide`;
+ *  - LMSFinish once: from the page's "Save and exit" while it is alive, else from `pagehide` as
+ *    a last resort (Moodle's player and iOS Safari don't deliver `unload`);
  *  - check LMSGetLastError after every call and keep going when the LMS refuses a value;
  *  - with no API the page still works, in preview mode, and says so.
  * No dependencies, no network: everything stays inside the package.
@@ -60,9 +64,17 @@
   }
 
   var COMPLETE = { passed: true, completed: true, failed: true };
+  /** Waits before retrying a refused commit; then the regular commit timer takes over. */
+  var RETRY_DELAYS_MS = [1000, 3000, 10000, 30000];
 
+  /**
+   * options: window (where to look for the API), commitIntervalSeconds (timed commits, default 60),
+   * exitWhileIncomplete ("suspend" or ""), beforeCommit (called first, to write the latest progress),
+   * onCommit(ok) (told whether each commit reached the LMS).
+   */
   function Runtime(options) {
-    this.api = findApi(options && options.window ? options.window : global);
+    options = options || {};
+    this.api = findApi(options.window || global);
     this.preview = !this.api;
     this.started = Date.now();
     this.initialized = false;
@@ -73,7 +85,17 @@
     this.location = "";
     this.suspendData = "";
     this.masteryScore = null;
+    this.lmsMasteryScore = null;
     this.scoreRaw = "";
+    this.exitWhileIncomplete = options.exitWhileIncomplete === "" ? "" : "suspend";
+    this.commitIntervalMs = 1000 * (options.commitIntervalSeconds || 60);
+    this.beforeCommit = options.beforeCommit || function () {};
+    this.onCommit = options.onCommit || function () {};
+    this.exitWritten = null; // the cmi.core.exit value this session wrote last (written once per change)
+    this.interactionCount = 0; // the SCO's own counter, for LMSs without cmi.interactions._count
+    this.pendingRetry = null;
+    this.retries = 0;
+    this.timer = null;
   }
 
   Runtime.prototype._check = function (call, element) {
@@ -104,9 +126,18 @@
     this.suspendData = this.get("cmi.suspend_data");
     this.scoreRaw = this.get("cmi.core.score.raw");
     var lmsMastery = parseFloat(this.get("cmi.student_data.mastery_score"));
-    if (!isNaN(lmsMastery) && lmsMastery >= 0 && lmsMastery <= 100) this.masteryScore = lmsMastery;
-    if (this.status === "not attempted" || this.status === "") this.setStatus("incomplete");
+    if (!isNaN(lmsMastery) && lmsMastery >= 0 && lmsMastery <= 100) this.lmsMasteryScore = lmsMastery;
     return true;
+  };
+
+  /** Timed commits from now on (the learner may leave at any moment; pagehide is only a last resort). */
+  Runtime.prototype.startTimedCommits = function () {
+    if (!this.initialized || this.timer) return;
+    var self = this;
+    this.timer = global.setInterval(function () {
+      self.beforeCommit();
+      self.commit();
+    }, this.commitIntervalMs);
   };
 
   Runtime.prototype.get = function (element) {
@@ -123,23 +154,55 @@
     return this._check("LMSSetValue", element) && result === "true";
   };
 
+  /**
+   * Session time so far, then LMSCommit. A refused commit (network, LMS, page dismissal) is retried
+   * after 1, 3, 10 and 30 seconds, then by the regular timer; every commit sends everything, so a
+   * later success makes up for the failures.
+   */
   Runtime.prototype.commit = function () {
     if (!this.initialized || this.finished) return false;
-    var result = String(this.api.LMSCommit(""));
-    return this._check("LMSCommit") && result === "true";
+    this.set("cmi.core.session_time", timespan(Date.now() - this.started));
+    var ok = String(this.api.LMSCommit("")) === "true";
+    ok = this._check("LMSCommit") && ok;
+    if (this.pendingRetry) {
+      global.clearTimeout(this.pendingRetry);
+      this.pendingRetry = null;
+    }
+    if (ok) {
+      this.retries = 0;
+    } else if (this.retries < RETRY_DELAYS_MS.length) {
+      var self = this;
+      this.pendingRetry = global.setTimeout(function () {
+        self.pendingRetry = null;
+        self.beforeCommit();
+        self.commit();
+      }, RETRY_DELAYS_MS[this.retries++]);
+    }
+    this.onCommit(ok);
+    return ok;
   };
 
   Runtime.prototype.isComplete = function () {
     return COMPLETE[this.status] === true;
   };
 
-  /** Set lesson_status (and exit to match), committing when it changed. */
+  /** cmi.core.exit: written when its value changes, never twice in a row. */
+  Runtime.prototype.setExit = function (value) {
+    if (value === this.exitWritten) return;
+    if (this.set("cmi.core.exit", value)) this.exitWritten = value;
+  };
+
+  Runtime.prototype._exitForStatus = function () {
+    return this.status === "incomplete" ? this.exitWhileIncomplete : "";
+  };
+
+  /** Set lesson_status when it changed, and the exit that goes with it (written once per session, then on change). */
   Runtime.prototype.setStatus = function (status) {
-    if (status === this.status) return;
-    this.status = status;
-    this.set("cmi.core.lesson_status", status);
-    this.set("cmi.core.exit", this.isComplete() ? "" : "suspend");
-    this.commit();
+    if (status !== this.status) {
+      this.status = status;
+      this.set("cmi.core.lesson_status", status);
+    }
+    this.setExit(this._exitForStatus());
   };
 
   /** Score 0-100 is set before the status, as LMSs that derive status from score expect. */
@@ -153,20 +216,23 @@
   };
 
   Runtime.prototype.saveProgress = function (location, suspendData) {
+    if (location !== this.location) this.set("cmi.core.lesson_location", location);
+    if (suspendData !== this.suspendData) this.set("cmi.suspend_data", suspendData);
     this.location = location;
     this.suspendData = suspendData;
-    this.set("cmi.core.lesson_location", location);
-    this.set("cmi.suspend_data", suspendData);
   };
 
   /**
-   * Journal one answer as cmi.interactions.n (SCORM 1.2: n is the next free index).
+   * Journal one answer as cmi.interactions.n: n is the LMS's cmi.interactions._count when it gives
+   * one, else the SCO's own counter (kept in suspend_data across sessions by the page).
    * interaction = {id, type, response, correctResponse, correct, startedAt}
    */
   Runtime.prototype.recordInteraction = function (interaction) {
-    if (!this.initialized) return false;
+    if (!this.initialized || this.finished) return false;
     var count = parseInt(this.get("cmi.interactions._count"), 10);
-    var prefix = "cmi.interactions." + (isNaN(count) ? 0 : count) + ".";
+    var index = isNaN(count) || count < 0 ? this.interactionCount : count;
+    this.interactionCount = index + 1;
+    var prefix = "cmi.interactions." + index + ".";
     var now = new Date();
     var ok = this.set(prefix + "id", interaction.id);
     ok = this.set(prefix + "type", interaction.type) && ok;
@@ -179,15 +245,18 @@
     return ok;
   };
 
-  /** Session time, exit and LMSFinish: exactly once per page life. */
+  /** Session time, exit (if it changed) and LMSFinish: exactly once per page life. */
   Runtime.prototype.finish = function () {
     if (!this.initialized || this.finished) return;
+    if (this.timer) global.clearInterval(this.timer);
+    if (this.pendingRetry) global.clearTimeout(this.pendingRetry);
+    this.timer = this.pendingRetry = null;
+    this.setExit(this._exitForStatus());
     this.set("cmi.core.session_time", timespan(Date.now() - this.started));
-    this.set("cmi.core.exit", this.isComplete() ? "" : "suspend");
-    this.commit();
     this.finished = true;
     var result = String(this.api.LMSFinish(""));
     if (result !== "true") this._check("LMSFinish");
+    return result === "true";
   };
 
   global.SkarpScorm = { Runtime: Runtime, timespan: timespan, findApi: findApi };

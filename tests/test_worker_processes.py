@@ -135,13 +135,13 @@ class Workers:
         return "\n".join(f"--- worker {p.pid}\n{self.output(p)}" for p in self.running)
 
     def stop_all(self) -> list[subprocess.Popen]:
-        """SIGTERM every live worker (SIGKILL after 10 s); returns those that were still running."""
+        """SIGTERM every live worker (SIGKILL after 30 s); returns those that were still running."""
         live = [process for process in self.running if process.poll() is None]
         for process in live:
             process.send_signal(signal.SIGTERM)
         for process in self.running:
             try:
-                process.wait(10)
+                process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
@@ -156,7 +156,8 @@ def workers(lms, redis_server, tmp_path) -> Iterator[Workers]:
     assert all(p.poll() is not None for p in pool.running), "no worker process is left behind"
     # SIGTERM is a clean stop: exit 0, and no lease left behind for others to wait out
     started = [p for p in stopped if "started" in pool.output(p)]  # signal handlers installed
-    assert all(p.returncode == 0 and "stopped" in pool.output(p) for p in started), pool.logs()
+    codes = [p.returncode for p in started]
+    assert all(p.returncode == 0 and "stopped" in pool.output(p) for p in started), (codes, pool.logs())
     session = lms.db()
     session.expire_all()
     names = [pool.name(p) for p in pool.running]

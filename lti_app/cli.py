@@ -143,16 +143,15 @@ def worker_command(once: bool, batch: int, idle: float, lease: float) -> None:
     SIGTERM or SIGINT: finish the grade in hand, release the rest, exit 0."""
     import logging
     import signal
-    import threading
 
     from lti_app.adapters.redis_store import store
     from lti_app.services.delivery import worker_name
-    from lti_app.services.grade_worker import WorkerSettings, serve
+    from lti_app.services.grade_worker import StopFlag, WorkerSettings, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
+    stop = StopFlag()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, stop.set)
     name = worker_name()
     timeout = current_app.config["LMS_TIMEOUT_SECONDS"]
     settings = WorkerSettings(batch=batch, idle=idle, timeout=timeout, lease=lease, once=once)

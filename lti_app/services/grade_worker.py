@@ -14,6 +14,7 @@ behind by a failure lapses and is taken again.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +37,29 @@ class WorkerSettings:
     timeout: float = 15.0  # each LMS request's read timeout
     lease: float = 30.0  # seconds before a dead worker's grades go to another
     once: bool = False  # deliver what is due, then exit
+
+
+class StopFlag:
+    """Set from a signal handler, so it takes no lock: `threading.Event.set()` in a handler can
+    deadlock when the signal lands while the main thread is inside `Event.wait()` holding the
+    event's own lock. Waiting is done in short sleeps that look at the flag."""
+
+    SLICE_SECONDS = 0.1
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self, *_signal: object) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not self._set and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(self.SLICE_SECONDS, left))
+        return self._set
 
 
 class LeaseKeeper:
@@ -83,7 +107,7 @@ def serve(
     cache: redis.Redis,
     worker: str,
     settings: WorkerSettings,
-    stop: threading.Event,
+    stop: StopFlag,
 ) -> int:
     """Run until `stop` is set (SIGTERM/SIGINT: the grade in hand is finished, the rest released).
     Returns the exit status: 0, or 1 when --once met a fault."""
@@ -119,7 +143,7 @@ def _round(
     settings: WorkerSettings,
     lease: timedelta,
     keeper: LeaseKeeper,
-    stop: threading.Event,
+    stop: StopFlag,
 ) -> int:
     try:
         return delivery.run_once(

@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from lti_app.adapters.orm import GradeDelivery
+from lti_app.services.grade_worker import StopFlag
 
 from .live import free_port
 from .lti_harness import LEARNER, LEARNER_2, start_lms
@@ -300,3 +301,21 @@ def test_the_worker_rides_out_the_database_refusing_connections(lms, workers):
     attempt = take_check(lms, LEARNER_2, right=2)
     until(lambda: delivery_of(lms, attempt).status == "synced", "the grade once the database is back")
     assert worker.poll() is None
+
+
+def test_the_stop_flag_can_be_set_from_a_signal_handler_at_any_moment():
+    """A worker once ignored SIGTERM: its handler called threading.Event.set(), which deadlocks
+    when the signal lands while the main thread holds the event's lock inside Event.wait(). The
+    stop flag takes no lock: 300 signals landing mid-wait all stop the wait."""
+    previous = signal.getsignal(signal.SIGALRM)
+    try:
+        for _ in range(300):
+            flag = StopFlag()
+            signal.signal(signal.SIGALRM, flag.set)
+            signal.setitimer(signal.ITIMER_REAL, 0.002)
+            deadline = time.monotonic() + 5
+            while not flag.wait(0.0001):
+                assert time.monotonic() < deadline, "the signal never stopped the wait"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -21,7 +21,6 @@ from lti_app.adapters import migrations
 from lti_app.adapters.db import db
 from lti_app.adapters.redis_store import store
 from lti_app.lti import keys as tool_keys
-from lti_app.observability.heartbeat import beat
 from lti_app.services import learners, retention
 from lti_app.services.platforms import (
     PlatformError,
@@ -137,28 +136,38 @@ def keys_retire(kid: str) -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--batch", default=10, show_default=True, help="Grades leased per round.")
 @click.option("--idle", default=1.0, show_default=True, help="Seconds to wait when nothing is due.")
-def worker_command(once: bool, batch: int, idle: float) -> None:
-    """Deliver queued grades to the LMS gradebooks (run several: they share the queue safely)."""
+@click.option(
+    "--lease",
+    default=30.0,
+    show_default=True,
+    envvar="GRADE_LEASE_SECONDS",
+    type=click.FloatRange(min=1.0),
+    help="Seconds before a dead worker's grades go to another (a live worker renews its leases).",
+)
+def worker_command(once: bool, batch: int, idle: float, lease: float) -> None:
+    """Deliver queued grades to the LMS gradebooks (run several: they share the queue safely).
+
+    Never exits on a fault it can expect (LMS, Redis, database): it logs, backs off and goes on.
+    SIGTERM or SIGINT: finish the grade in hand, release the rest, exit 0."""
+    import logging
     import signal
-    import time
 
     from lti_app.adapters.redis_store import store
-    from lti_app.services.delivery import run_once, worker_name
+    from lti_app.services.delivery import worker_name
+    from lti_app.services.grade_worker import StopFlag, WorkerSettings, serve
 
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the current grade, then stop
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = StopFlag()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop.set)
     name = worker_name()
     timeout = current_app.config["LMS_TIMEOUT_SECONDS"]
+    settings = WorkerSettings(batch=batch, idle=idle, timeout=timeout, lease=lease, once=once)
     click.echo(f"grade worker {name} started")
-    while not stopping:
-        beat(store(), name)  # liveness for /readyz and /metrics (never raises)
-        done = run_once(db(), store(), name, batch, timeout)
-        current_app.extensions["db_session"].remove()
-        if once and done == 0:
-            break
-        if done == 0:
-            time.sleep(idle)
+    extensions = current_app.extensions
+    status = serve(extensions["db_session"], extensions["db_engine"], store(), name, settings, stop)
     click.echo(f"grade worker {name} stopped")
+    raise SystemExit(status)
 
 
 def _learner(platform: str, sub: str) -> learners.Learner:

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from lti_app.adapters.orm import Attempt, GradeDelivery, utcnow
 from lti_app.sandbox import launch_claims, sign_id_token
 from lti_app.services.delivery import claim, run_once
+from lti_app.services.grade_worker import LeaseKeeper
 
 from .lti_harness import LEARNER, LEARNER_2, csrf_of, query_of, start_lms
 from .test_lti_flows import answer, attempt_of, correct_position, start, submit
@@ -210,6 +211,44 @@ def test_a_worker_killed_mid_delivery_leaves_the_grade_to_another(lms):
     assert work(lms, "worker-2") == 1
     (delivery,) = [d for d in deliveries(lms) if d.attempt_id == attempt.id]
     assert delivery.status == "synced" and delivery.locked_by is None
+
+
+def test_a_live_worker_keeps_its_lease_through_a_slow_lms(lms):
+    """The lease (1 s here) is shorter than the LMS takes to answer (2.5 s): the worker's lease
+    keeper renews it, so no other worker takes the grade and it is sent once."""
+    before = score_posts(lms)
+    attempt = take_check(lms, LEARNER_2, right=1)
+    fault(lms, "timeout", count=1, delay=2.5)
+    lease = timedelta(seconds=1)
+
+    def slow_worker() -> None:
+        with lms.tool_app.app_context():
+            session = lms.tool_app.extensions["db_session"]()
+            engine = lms.tool_app.extensions["db_engine"]
+            with LeaseKeeper(engine, "slow-worker", lease) as keeper:
+                run_once(
+                    session,
+                    lms.tool_app.extensions["redis"],
+                    "slow-worker",
+                    10,
+                    5.0,
+                    lease,
+                    on_claim=keeper.hold,
+                )
+
+    thread = threading.Thread(target=slow_worker)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while requests.get(f"{lms.sandbox_url}/sandbox/faults", timeout=10).json()["applied"] < 1:
+        assert time.monotonic() < deadline, "the LMS never saw the slow worker's request"
+        time.sleep(0.05)
+    time.sleep(1.5)  # past the first lease
+    assert work(lms, "worker-2") == 0, "the live worker's lease was renewed"
+    thread.join(15)
+    assert not thread.is_alive()
+    (delivery,) = [d for d in deliveries(lms) if d.attempt_id == attempt.id]
+    assert delivery.status == "synced" and delivery.tries == 1
+    assert score_posts(lms) == before + 1
 
 
 def test_two_workers_at_once_never_deliver_the_same_grade_twice(lms):

@@ -25,6 +25,9 @@ from lti_app.services.launches import LTI, LaunchContext
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 
+SUBMITTED = "This attempt has been submitted; answers can no longer change."
+
+
 class AttemptError(Exception):
     """The request cannot apply to this attempt (not the learner's, already submitted, bad item)."""
 
@@ -139,15 +142,40 @@ def is_overdue(attempt: Attempt) -> bool:
     return attempt.deadline_at is not None and utcnow() >= attempt.deadline_at
 
 
+def _hold_open(session: Session, attempt: Attempt) -> bool:
+    """Serialise on the attempt for the rest of this transaction, then say whether it is still open.
+
+    Saving an answer and submitting both start here, so a save either commits before the submit
+    reads the answers (and is graded) or runs after it (and sees "submitted"). PostgreSQL: a row
+    lock (SELECT ... FOR UPDATE). SQLite has no row locks: a guarded no-op UPDATE (a compare-and-set
+    on status) takes the database's write lock, which serialises writers the same way.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(attempt, with_for_update=True)
+        return attempt.status == "open"
+    guard = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "open")
+        .values(status="open")
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(attempt)
+    return guard.rowcount == 1
+
+
+def _stored_answers(session: Session, attempt: Attempt) -> dict[str, int]:
+    """The answers as committed (read under the attempt's lock, never from a stale session cache)."""
+    rows = session.execute(select(Answer.item_id, Answer.chosen).where(Answer.attempt_id == attempt.id))
+    return {item_id: chosen for item_id, chosen in rows}
+
+
 def save_answer(
     session: Session, content: CourseContent, attempt: Attempt, item_number: int, position: int
 ) -> Answer:
-    """Record the choice at display `position` for the item shown as number `item_number` (1-based)."""
+    """Record the choice at display `position` for the item shown as number `item_number` (1-based).
+    An answer that arrives once the attempt is submitted is refused (409) and never stored."""
     if attempt.status != "open":
-        raise AttemptError("This attempt has been submitted; answers can no longer change.", status=409)
-    if is_overdue(attempt):
-        submit(session, content, attempt, by="timer")
-        raise AttemptError("Time is up: the attempt was submitted as it stood.", status=409)
+        raise AttemptError(SUBMITTED, status=409)
     if not 1 <= item_number <= len(attempt.delivered):
         raise AttemptError(f"There is no question {item_number} in this attempt.", status=404)
     entry = attempt.delivered[item_number - 1]
@@ -156,23 +184,40 @@ def save_answer(
         original = display_to_original(delivered, position)
     except ValueError as error:
         raise AttemptError(f"Choose one of the four options ({error}).") from None
-    answer = session.get(Answer, (attempt.id, delivered.item_id))
+    if not _hold_open(session, attempt):
+        session.rollback()
+        raise AttemptError(SUBMITTED, status=409)
+    now = utcnow()
+    if attempt.deadline_at is not None and now >= attempt.deadline_at:
+        _close(session, content, attempt, "timer")
+        raise AttemptError("Time is up: the attempt was submitted as it stood.", status=409)
+    answer = session.get(Answer, (attempt.id, delivered.item_id), populate_existing=True)
     if answer is None:
-        answer = Answer(attempt_id=attempt.id, item_id=delivered.item_id, chosen=original)
+        answer = Answer(attempt_id=attempt.id, item_id=delivered.item_id, chosen=original, answered_at=now)
         session.add(answer)
     else:
-        answer.chosen, answer.answered_at = original, utcnow()
+        answer.chosen, answer.answered_at = original, now
     session.commit()
     return answer
 
 
 def submit(session: Session, content: CourseContent, attempt: Attempt, *, by: str = "learner") -> bool:
-    """Grade and close the attempt, once: a compare-and-set on status, so of two concurrent submits
-    (two tabs, a double click, the timer) exactly one wins and a repeated submit changes nothing.
+    """Grade and close the attempt, once: of two concurrent submits (two tabs, a double click, the
+    timer) exactly one wins, and a repeated submit changes nothing. The grade is of the answers as
+    stored under the attempt's lock, so it always equals a regrade of the stored answers.
     Returns whether this call submitted it."""
     if attempt.status == "submitted":
         return False
-    result = grade_attempt(content, attempt)
+    if not _hold_open(session, attempt):
+        session.rollback()
+        return False
+    _close(session, content, attempt, by)
+    return True
+
+
+def _close(session: Session, content: CourseContent, attempt: Attempt, by: str) -> None:
+    """Grade the stored answers and close the attempt; the caller holds the attempt (_hold_open)."""
+    result = grade_attempt(content, attempt, _stored_answers(session, attempt))
     submitted_at = min(utcnow(), attempt.deadline_at) if attempt.deadline_at else utcnow()
     closed = session.execute(
         update(Attempt)
@@ -187,22 +232,29 @@ def submit(session: Session, content: CourseContent, attempt: Attempt, *, by: st
             passed=result.passed,
             by_objective={s.objective: [s.correct, s.total] for s in result.by_objective},
         )
+        .execution_options(synchronize_session=False)
     )
-    if closed.rowcount == 1:
-        metrics.submitted(by)
-        session.refresh(attempt)
-        blueprint = content.blueprint(attempt.assessment_id)
-        if grades.can_grade(attempt):  # the grade and its delivery commit together: the outbox
-            grades.queue_grade(session, attempt, result, blueprint)
-        review.record_assessment(session, content, attempt, result, blueprint.kind)  # lapses, mastery
+    if closed.rowcount != 1:  # cannot happen while the attempt is held; never grade twice
+        session.rollback()
+        return
+    metrics.submitted(by)
+    session.refresh(attempt)
+    blueprint = content.blueprint(attempt.assessment_id)
+    if grades.can_grade(attempt):  # the grade and its delivery commit together: the outbox
+        grades.queue_grade(session, attempt, result, blueprint)
+    review.record_assessment(session, content, attempt, result, blueprint.kind)  # lapses, mastery
     session.commit()
     session.refresh(attempt)
-    return closed.rowcount == 1
+    session.expire(attempt, ["answers"])
 
 
-def grade_attempt(content: CourseContent, attempt: Attempt) -> GradedAttempt:
+def grade_attempt(
+    content: CourseContent, attempt: Attempt, answers: dict[str, int] | None = None
+) -> GradedAttempt:
+    """Grade `answers` (item id -> original option), by default the attempt's stored answers."""
     delivered = [DeliveredItem(d["item_id"], tuple(d["option_order"])) for d in attempt.delivered]
-    answers = {answer.item_id: answer.chosen for answer in attempt.answers}
+    if answers is None:
+        answers = {answer.item_id: answer.chosen for answer in attempt.answers}
     items: dict[str, Item] = {item.id: item for item in content.all_items()}
     return grade(delivered, answers, items, content.blueprint(attempt.assessment_id).pass_mark)
 

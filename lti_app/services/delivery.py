@@ -4,35 +4,53 @@ A worker leases due deliveries (an atomic compare-and-set on `locked_until`, wit
 PostgreSQL so workers don't queue behind each other), then for each: finds or creates the line
 item, posts the Score, reads the result back (synced = the LMS confirmed it), and releases the
 lease. 5xx, 429 (honouring Retry-After), timeouts and network errors are retried with exponential
-backoff and full jitter; other 4xx are failed with the platform's message. A worker killed
-mid-delivery leaves its lease to expire, and another worker delivers the grade.
+backoff and full jitter; other 4xx are failed with the platform's message. So are the tool's own
+faults on the way (Redis flushed or down, a lock lost, a malformed LMS answer): a grade is retried,
+a worker never dies of them. A worker killed mid-delivery leaves its lease to expire, and another
+worker delivers the grade; a live worker keeps its leases (services.grade_worker renews them).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import redis
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from lti_app.adapters.lms_client import LINEITEM, LINEITEMS, RESULTS, SCORE, LmsClient, LmsError, service_url
+from lti_app.adapters.lms_client import (
+    CONNECT_TIMEOUT,
+    LINEITEM,
+    LINEITEMS,
+    RESULTS,
+    SCORE,
+    LmsClient,
+    LmsError,
+    service_url,
+)
 from lti_app.adapters.orm import GradeDelivery, Platform, utcnow
 from lti_app.lti.keys import signing_key
 from lti_app.observability import metrics
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPES = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score")
-LEASE = timedelta(seconds=90)  # longer than the slowest delivery (3 calls x 20 s timeouts)
+LEASE = timedelta(seconds=90)  # the default lease; a running worker renews it (grade_worker)
+LINEITEM_CALLS = 8  # find or create a line item: 2 requests, each maybe after a token, each maybe twice (401)
 BASE_DELAY_SECONDS = 2.0
 MAX_DELAY_SECONDS = 600.0
 WAITING = ("pending", "retrying")
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+
+
+log = logging.getLogger("skarp.worker")
 
 
 def worker_name() -> str:
@@ -48,7 +66,7 @@ def backoff(tries: int, retry_after: float | None, rng: random.Random = _rng) ->
     return max(rng.uniform(0, ceiling), retry_after or 0.0)
 
 
-def claim(session: Session, worker: str, limit: int = 10) -> list[GradeDelivery]:
+def claim(session: Session, worker: str, limit: int = 10, lease: timedelta = LEASE) -> list[GradeDelivery]:
     """Lease up to `limit` due deliveries for this worker."""
     now = utcnow()
     due = (
@@ -72,7 +90,7 @@ def claim(session: Session, worker: str, limit: int = 10) -> list[GradeDelivery]
                 GradeDelivery.status.in_(WAITING),
                 or_(GradeDelivery.locked_until.is_(None), GradeDelivery.locked_until < now),
             )
-            .values(locked_by=worker, locked_until=now + LEASE)
+            .values(locked_by=worker, locked_until=now + lease)
         )
         if leased.rowcount == 1:
             claimed.append(delivery_id)
@@ -92,13 +110,24 @@ class Outcome:
 
 
 def deliver(
-    session: Session, cache: redis.Redis, delivery: GradeDelivery, worker: str, timeout: float = 15.0
+    session: Session,
+    cache: redis.Redis,
+    delivery: GradeDelivery,
+    worker: str,
+    timeout: float = 15.0,
+    lease: timedelta = LEASE,
 ) -> Outcome:
-    """Send one leased delivery and record what happened (only while the lease is still ours)."""
+    """Send one leased delivery and record what happened (only while the lease is still ours).
+
+    Whatever fails on the way to the LMS becomes a retry with backoff, never a dead worker. Only
+    database errors propagate: nothing can be recorded then, and the lease lapses."""
     platform = session.get(Platform, delivery.platform_id)
     client = LmsClient(platform, signing_key(session), cache, timeout=timeout)
     try:
-        lineitem = delivery.lineitem_url or _lineitem_for_link(client, cache, delivery)
+        lineitem = delivery.lineitem_url or _lineitem_for_link(client, cache, delivery, timeout)
+        if not renew(session, [delivery.id], worker, lease):
+            log.warning("grade %s: lease lost before the score was sent; left to its new holder", delivery.id)
+            return Outcome("retrying", "lease lost")
         _post_score(client, lineitem, delivery, platform)
         outcome = Outcome(
             "synced" if _confirmed(client, lineitem, delivery) else "retrying", lineitem_url=lineitem
@@ -109,9 +138,42 @@ def deliver(
         outcome = Outcome(
             "retrying" if error.retryable else "failed", str(error), error.status, error.retry_after
         )
+    except SQLAlchemyError:
+        raise
+    except Exception as error:  # Redis down or flushed, a lost lock, a malformed LMS answer
+        log.warning("grade %s: %s: %s (will retry)", delivery.id, type(error).__name__, error)
+        outcome = Outcome("retrying", f"the tool could not finish: {type(error).__name__}: {error}"[:500])
     _record(session, delivery, outcome, worker)
     metrics.delivery_finished(delivery, outcome.status)
+    log.info("grade %s: %s by %s (%s)", delivery.id, outcome.status, worker, outcome.error or "ok")
     return outcome
+
+
+def renew(session: Session, ids: list[int], worker: str, lease: timedelta = LEASE) -> bool:
+    """Extend this worker's leases on `ids`; False if any of them is no longer ours."""
+    if not ids:
+        return True
+    renewed = session.execute(
+        update(GradeDelivery)
+        .where(
+            GradeDelivery.id.in_(ids),
+            GradeDelivery.locked_by == worker,
+            GradeDelivery.status.in_(WAITING),
+        )
+        .values(locked_until=utcnow() + lease)
+    )
+    session.commit()
+    return renewed.rowcount == len(ids)
+
+
+def release(session: Session, worker: str, ids: list[int] | None = None) -> int:
+    """Give up this worker's leases (all, or on `ids`) so another worker can take them now."""
+    query = update(GradeDelivery).where(GradeDelivery.locked_by == worker, GradeDelivery.status.in_(WAITING))
+    if ids is not None:
+        query = query.where(GradeDelivery.id.in_(ids))
+    released = session.execute(query.values(locked_by=None, locked_until=None))
+    session.commit()
+    return released.rowcount
 
 
 def _post_score(client: LmsClient, lineitem: str, delivery: GradeDelivery, platform: Platform) -> None:
@@ -131,20 +193,40 @@ def _post_score(client: LmsClient, lineitem: str, delivery: GradeDelivery, platf
             raise
 
 
-def _lineitem_for_link(client: LmsClient, cache: redis.Redis, delivery: GradeDelivery) -> str:
+def lock_seconds(timeout: float) -> float:
+    """How long the line item lock may be held: the slowest find-or-create chain (LINEITEM_CALLS
+    requests, each up to its connect and read timeouts), with a margin."""
+    return LINEITEM_CALLS * (min(CONNECT_TIMEOUT, timeout) + timeout) + 5.0
+
+
+def _lineitem_for_link(client: LmsClient, cache: redis.Redis, delivery: GradeDelivery, timeout: float) -> str:
     """The link's line item, looked up once and then remembered (one GET saved per grade); one
-    worker at a time finds or creates it, so two workers never create two columns."""
+    worker at a time finds or creates it, so two workers never create two columns.
+
+    The lock outlasts the slowest call chain. If it is lost anyway (Redis flushed or restarted),
+    the work done under it still counts: losing it on release is logged, never raised."""
     key = f"skarp:lineitem:{delivery.platform_id}:{delivery.resource_link_id}"
     cached = cache.get(key)
     if cached:
         return cached.decode()
-    with cache.lock(key + ":lock", timeout=30, blocking_timeout=30):
+    seconds = lock_seconds(timeout)
+    lock = cache.lock(key + ":lock", timeout=seconds, blocking_timeout=seconds)
+    if not lock.acquire():
+        raise LmsError("another worker is still looking up this link's line item")
+    try:
         cached = cache.get(key)
         if cached:
             return cached.decode()
         url = _find_or_create_lineitem(client, delivery)
         cache.set(key, url, ex=24 * 3600)
         return url
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError as error:
+            log.warning("line item lock %s lost while held (%s); carrying on", key, type(error).__name__)
+        except redis.RedisError as error:
+            log.warning("line item lock %s not released (%s); it expires by itself", key, error)
 
 
 def _find_or_create_lineitem(client: LmsClient, delivery: GradeDelivery) -> str:
@@ -242,12 +324,25 @@ def _record(session: Session, delivery: GradeDelivery, outcome: Outcome, worker:
 
 
 def run_once(
-    session: Session, cache: redis.Redis, worker: str, limit: int = 10, timeout: float = 15.0
+    session: Session,
+    cache: redis.Redis,
+    worker: str,
+    limit: int = 10,
+    timeout: float = 15.0,
+    lease: timedelta = LEASE,
+    stopping: Callable[[], bool] = lambda: False,
+    on_claim: Callable[[list[int]], None] = lambda _ids: None,
 ) -> int:
-    """Claim and deliver what is due; returns how many were attempted."""
-    batch = claim(session, worker, limit)
-    for delivery in batch:
-        deliver(session, cache, delivery, worker, timeout)
+    """Claim and deliver what is due; returns how many were attempted. `on_claim` hears which
+    grades were leased (the worker's lease keeper renews them). When `stopping()` turns true, the
+    grades not yet started are released for other workers at once."""
+    batch = claim(session, worker, limit, lease)
+    on_claim([d.id for d in batch])
+    for done, delivery in enumerate(batch):
+        if stopping():
+            release(session, worker, [d.id for d in batch[done:]])
+            return done
+        deliver(session, cache, delivery, worker, timeout, lease)
     return len(batch)
 
 

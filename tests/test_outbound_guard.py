@@ -124,6 +124,15 @@ def test_a_redirect_into_loopback_is_refused(public, recorder):
     assert public.paths() == ["/moved"] and recorder.connections == 0
 
 
+def test_redirects_are_bounded(public):
+    loop = f"{public.url}/loop"
+    public.routes["/loop"] = lambda h: fake_platform.send(h, 302, b"", {"Location": loop})
+    with pytest.raises(requests.TooManyRedirects) as refused:
+        outbound.guarded_session(LOOPBACK_ALLOWED).get(loop)
+    assert outbound.describe(refused.value) == f"127.0.0.2:{public.port} redirected more than 5 times"
+    assert len(public.requests) == outbound.MAX_REDIRECTS + 1
+
+
 def test_dns_rebinding_is_caught_when_connecting(recorder, monkeypatch):
     """The name resolves to a public address when checked, to loopback when connecting: the socket
     connects only to addresses checked by the connection itself."""

@@ -322,6 +322,8 @@ def describe(error: BaseException) -> str:
     where = urlsplit(url).netloc if url else "the platform"
     if isinstance(error, requests.Timeout):
         return f"{where} did not answer in time"
+    if isinstance(error, requests.TooManyRedirects):
+        return f"{where} redirected more than {MAX_REDIRECTS} times"
     if isinstance(error, requests.exceptions.SSLError):
         return f"the TLS connection to {where} failed (is its certificate valid?)"
     if isinstance(error, requests.ConnectionError):

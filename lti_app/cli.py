@@ -1,7 +1,7 @@
 """Commands for LMS admins and operators, through Flask's click integration.
 
 flask --app lti_app db upgrade
-flask --app lti_app platforms add|list|remove|add-deployment
+flask --app lti_app platforms invite|invites|revoke-invite|add|list|remove|add-deployment
 flask --app lti_app keys list|rotate|retire
 flask --app lti_app learners export|erase --platform ID|ISSUER --sub SUB
 flask --app lti_app retention purge [--older-than 180d]
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -21,7 +23,8 @@ from lti_app.adapters import migrations
 from lti_app.adapters.db import db
 from lti_app.adapters.redis_store import store
 from lti_app.lti import keys as tool_keys
-from lti_app.services import learners, retention
+from lti_app.services import invites, learners, retention
+from lti_app.services.platform_urls import csp_origin
 from lti_app.services.platforms import (
     PlatformError,
     PlatformSpec,
@@ -61,21 +64,103 @@ def platforms_add(
     """Register an LMS by hand (Moodle's manual registration, Canvas developer keys)."""
     spec = PlatformSpec(name=name, issuer=issuer, client_id=client_id, deployment_ids=deployment_ids, **urls)
     try:
-        platform = add_platform(db(), spec)
+        platform = add_platform(db(), spec, allow_http_loopback=not current_app.config["PRODUCTION"])
     except PlatformError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"added platform {platform.id}: {platform.issuer} (client_id {platform.client_id})")
 
 
+def _shown(value: str) -> str:
+    """A stored value as it is, or quoted with escapes if it holds control characters."""
+    return value if value.isprintable() else repr(value)
+
+
 @platforms_cli.command("list")
 def platforms_list() -> None:
-    """Every registered LMS with its deployments."""
+    """Every registered LMS with its deployments and every URL stored for it."""
     platforms = list_platforms(db())
     if not platforms:
         click.echo("no platforms registered")
+    allow_http = not current_app.config["PRODUCTION"]
     for p in platforms:
         deployments = ", ".join(d.deployment_id for d in p.deployments) or "(none)"
-        click.echo(f"{p.id}\t{p.name}\t{p.issuer}\tclient_id={p.client_id}\tdeployments={deployments}")
+        click.echo(
+            f"{p.id}\t{_shown(p.name)}\t{_shown(p.issuer)}\tclient_id={_shown(p.client_id)}"
+            f"\tdeployments={_shown(deployments)}"
+        )
+        for label, value in (
+            ("login", p.auth_login_url),
+            ("token", p.auth_token_url),
+            ("keys", p.key_set_url),
+            ("audience", p.auth_audience),
+        ):
+            if value is not None:
+                click.echo(f"\t{label}: {_shown(value)}")
+        if csp_origin(p.auth_login_url or "", allow_http_loopback=allow_http) is None:
+            click.echo(
+                "\tWARNING: the login URL is not a valid origin: left out of the CSP (remove this platform)"
+            )
+
+
+_DURATION = re.compile(r"^(\d+)([mhd])$")
+
+
+def _duration(value: str) -> timedelta:
+    match = _DURATION.match(value.strip().lower())
+    if not match:
+        raise click.BadParameter(f"{value!r}: use minutes, hours or days, e.g. 30m, 24h, 7d")
+    amount, unit = int(match[1]), match[2]
+    return (
+        timedelta(minutes=amount) if unit == "m" else timedelta(hours=amount if unit == "h" else amount * 24)
+    )
+
+
+@platforms_cli.command("invite")
+@click.option("--expires", default="24h", show_default=True, help="How long the URL works: 30m, 24h, 7d.")
+@click.option("--label", default="", help="A note for you, e.g. the LMS and who asked.")
+@click.option("--issuer", default=None, help="Only this platform (its issuer URL) may use the invite.")
+def platforms_invite(expires: str, label: str, issuer: str | None) -> None:
+    """Print a one-time Dynamic Registration URL to paste into the LMS (Moodle's "Tool URL",
+    Canvas's "Dynamic Registration URL"). Without one no platform can register itself."""
+    try:
+        invite, token = invites.create_invite(
+            db(),
+            lifetime=_duration(expires),
+            label=label,
+            issuer=issuer,
+            allow_http_loopback=not current_app.config["PRODUCTION"],
+        )
+    except invites.InviteError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(invites.invite_url(current_app.config["TOOL_BASE_URL"], token))
+    click.echo(
+        f"invite {invite.id}: one registration, until {invite.expires_at:%Y-%m-%d %H:%M} UTC"
+        + (f", only for {invite.issuer}" if invite.issuer else ""),
+        err=True,
+    )
+
+
+@platforms_cli.command("invites")
+def platforms_invites() -> None:
+    """Every invite: open, used (by which platform) or expired."""
+    rows = invites.list_invites(db())
+    if not rows:
+        click.echo("no invites")
+    for invite in rows:
+        click.echo(
+            f"{invite.id}\t{invites.state_of(invite)}\t{invite.label!r}\t{invite.issuer or '(any issuer)'}"
+        )
+
+
+@platforms_cli.command("revoke-invite")
+@click.argument("invite_id", type=int)
+def platforms_revoke_invite(invite_id: int) -> None:
+    """Delete an invite so its URL no longer works."""
+    try:
+        invites.revoke_invite(db(), invite_id)
+    except invites.InviteError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"revoked invite {invite_id}")
 
 
 @platforms_cli.command("add-deployment")

@@ -2,7 +2,8 @@
 
 `flask --app lti_app sandbox` starts the sandbox LMS on http://127.0.0.1:8000, the tool on
 http://localhost:5000 (a different site, as an LMS and a tool are) and, with --scorm, the SCORM
-player. On first start the sandbox registers the tool by LTI Dynamic Registration and places the
+player. On first start the sandbox registers the tool by LTI Dynamic Registration (under a one-time invite
+the demo creates itself, as an operator would with `platforms invite`) and places the
 diagnostic, the mock exam, the knowledge check and the spaced review in its course, so a newcomer can
 launch them; a grade worker thread sends the grades to the sandbox's gradebook.
 """
@@ -30,6 +31,7 @@ from lti_app.sandbox import (
     issue_registration_token,
     session_scope,
 )
+from lti_app.services.invites import create_invite
 from lti_app.services.registration import register
 
 ACTIVITIES = (
@@ -46,15 +48,18 @@ def _serve(app, host: str, port: int) -> None:
 
 
 def _register_once(tool_app: Flask, sandbox_app: Flask, sandbox_url: str) -> str:
-    """Dynamic Registration, initiated from here instead of the sandbox's page; returns the client_id."""
+    """Dynamic Registration, initiated from here instead of the sandbox's page, under an invite
+    created here (the operator's consent, which the demo's operator gives by running it)."""
     with tool_app.app_context():
         platform = db().query(Platform).filter_by(issuer=sandbox_url).first()
         if platform is not None:
             return platform.client_id
         with session_scope(sandbox_app) as session:
             token = issue_registration_token(session, f"{tool_app.config['TOOL_BASE_URL']}/lti/register")
+        _invite, invite_token = create_invite(db(), label="sandbox demo", issuer=sandbox_url)
         platform = register(
             db(),
+            invite_token,
             tool_app.config["TOOL_BASE_URL"],
             f"{sandbox_url}/.well-known/openid-configuration",
             token,

@@ -28,6 +28,7 @@ from lti_app.sandbox import (
     issue_registration_token,
     session_scope,
 )
+from lti_app.services.invites import create_invite, invite_url
 
 from .live import browser_like_session, free_port, serve
 
@@ -61,17 +62,27 @@ class Lms:
 
     # --- setup -------------------------------------------------------------------------------
 
+    def invite_url(self) -> str:
+        """What an operator's `flask --app lti_app platforms invite` prints: a one-time URL."""
+        with self.tool_app.app_context():
+            from lti_app.adapters.db import db
+
+            _invite, token = create_invite(db(), label="test harness")
+        return invite_url(self.tool_url, token)
+
     def register_tool(self) -> None:
-        """LTI Dynamic Registration over HTTP: the sandbox issues a token, the tool registers."""
+        """LTI Dynamic Registration over HTTP, under an invite: the sandbox issues a registration
+        token, the tool registers."""
+        registration_url = self.invite_url()
         with session_scope(self.sandbox_app) as session:
-            token = issue_registration_token(session, f"{self.tool_url}/lti/register")
+            token = issue_registration_token(session, registration_url)
         params = {
             "openid_configuration": f"{self.sandbox_url}/.well-known/openid-configuration",
             "registration_token": token,
         }
-        page = requests.get(f"{self.tool_url}/lti/register", params=params, timeout=10)
+        page = requests.get(registration_url, params=params, timeout=10)
         assert page.status_code == 200, page.text
-        done = requests.post(f"{self.tool_url}/lti/register", data=params, timeout=10)
+        done = requests.post(registration_url, data=params, timeout=10)
         assert done.status_code == 200, done.text
         self.client_id = re.search(r"client id <code>([^<]+)</code>", done.text)[1]
 

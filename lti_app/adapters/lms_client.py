@@ -2,7 +2,8 @@
 
 Tokens (client_credentials with a private_key_jwt assertion) are cached in Redis per platform and
 scope set until shortly before they expire, and requested by one process at a time (a Redis lock),
-so a burst of grades costs one token, not one each. HTTP connections are reused per process.
+so a burst of grades costs one token, not one each. HTTP connections are reused per process, and
+every request goes through the outbound guard (lti_app.adapters.outbound: addresses, size, timeouts).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import jwt
 import redis
 import requests
-from requests.adapters import HTTPAdapter
 
+from lti_app.adapters import outbound
 from lti_app.adapters.orm import Platform, ToolKey
 from lti_app.observability import metrics
 
@@ -32,9 +33,7 @@ SCORE = "application/vnd.ims.lis.v1.score+json"
 RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
 MEMBERSHIPS = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 
-_http = requests.Session()
-_http.mount("http://", HTTPAdapter(pool_connections=20, pool_maxsize=20))
-_http.mount("https://", HTTPAdapter(pool_connections=20, pool_maxsize=20))
+_http = outbound.http
 
 
 @dataclass

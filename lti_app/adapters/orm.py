@@ -90,6 +90,21 @@ class Deployment(Base):
     platform: Mapped[Platform] = relationship(back_populates="deployments")
 
 
+class RegistrationInvite(Base):
+    """The operator's consent to one Dynamic Registration: a one-time URL, stored only as a hash."""
+
+    __tablename__ = "registration_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    issuer: Mapped[str | None] = mapped_column(String(500))  # if set, only this platform may use it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id", ondelete="SET NULL"))
+
+
 class ToolKey(Base):
     """An RSA key of the tool. The newest active key signs; older ones stay in the JWKS until retired."""
 

@@ -25,6 +25,7 @@ from pylti1p3.contrib.flask.cookie import FlaskCookieService
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import DisableSessionId
 
+from lti_app.adapters import outbound
 from lti_app.lti import platform_storage
 from lti_app.lti.claims import ClaimError, LaunchClaims, parse_claims
 from lti_app.lti.storage import OneTimeNonceSessionService, RedisLaunchDataStorage, SecureFlaskRequest
@@ -97,7 +98,8 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         leeway: int,
         key_set_ttl: int,
     ):
-        super().__init__(request, tool_config, **_services(request, store))
+        # The platform's JWKS is fetched through the outbound guard (addresses, size, timeouts).
+        super().__init__(request, tool_config, **_services(request, store), requests_session=outbound.http)
         self.tool_base_url = tool_base_url.rstrip("/")
         self.leeway = leeway
         self.store = store
@@ -213,13 +215,24 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         key = "lti1p3-jwks-refetch-" + hashlib.sha256(url.encode()).hexdigest()
         return bool(self.store.client.set(key, "1", nx=True, ex=60))
 
+    def fetch_public_key(self, key_set_url: str) -> dict:
+        """pylti1p3's fetch, with an error that never quotes the platform's answer."""
+        try:
+            return super().fetch_public_key(key_set_url)
+        except LtiException as error:
+            cause = error.__cause__ or error
+            raise LtiException(
+                f"Could not fetch the platform's keys from {key_set_url}: {outbound.describe(cause)}"
+            ) from None
+
     def _fetch_fresh_key_set(self, url: str) -> dict:
         try:
-            response = requests.get(url, timeout=10)
+            response = self._requests_session.get(url, timeout=10)
             response.raise_for_status()
             key_set = response.json()
         except (requests.RequestException, ValueError) as error:
-            raise LtiException(f"Could not fetch the platform's keys from {url}: {error}") from error
+            message = f"Could not fetch the platform's keys from {url}: {outbound.describe(error)}"
+            raise LtiException(message) from error
         cache_key = "key-set-url-" + hashlib.md5(url.encode()).hexdigest()  # noqa: S324 - pylti1p3's key
         # The key set is shared by every launch, as pylti1p3 caches it: not under this browser's session
         # id, or the next launch (another session) would still read the old keys and be refused.

@@ -3,13 +3,18 @@ by Dynamic Registration."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+import re
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lti_app.adapters.orm import Deployment, Platform
+from lti_app.services.platform_urls import UrlError, normalise_url
+
+URL_FIELDS = ("issuer", "auth_login_url", "auth_token_url", "key_set_url")
+LIMITS = {"name": 200, "issuer": 500, "client_id": 500, "deployment_id": 500, "product_family": 100}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class PlatformError(ValueError):
@@ -29,25 +34,52 @@ class PlatformSpec:
     product_family: str | None = None
 
 
-def _check_url(field: str, value: str) -> None:
-    parts = urlsplit(value)
-    local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
-    if parts.scheme != "https" and not (parts.scheme == "http" and local):
-        raise PlatformError(f"{field} must be an https URL (http only for localhost), got {value!r}")
-    if not parts.netloc:
-        raise PlatformError(f"{field} is not a URL: {value!r}")
+def check_text(field: str, value: object, *, required: bool = True) -> str:
+    """A short identifier or label: a string, within its column, without control characters."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise PlatformError(f"{field} must be a string, got {type(value).__name__}")
+    text = str(value).strip()
+    if required and not text:
+        raise PlatformError(f"{field} must not be empty")
+    if len(text) > LIMITS.get(field, 1000):
+        raise PlatformError(f"{field} is longer than {LIMITS.get(field, 1000)} characters")
+    if _CONTROL.search(text):
+        raise PlatformError(f"{field} must not contain control characters")
+    return text
 
 
-def add_platform(session: Session, spec: PlatformSpec) -> Platform:
-    if not spec.client_id.strip():
-        raise PlatformError("client_id must not be empty")
-    for field in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
-        _check_url(field, getattr(spec, field))
+def normalised_spec(spec: PlatformSpec, *, allow_http_loopback: bool = True) -> PlatformSpec:
+    """The spec with checked, normalised URLs (ASCII hosts, https) and bounded texts."""
+    try:
+        urls = {
+            field: normalise_url(field, getattr(spec, field), allow_http_loopback=allow_http_loopback)
+            for field in URL_FIELDS
+        }
+    except UrlError as error:
+        raise PlatformError(str(error)) from None
+    return replace(
+        spec,
+        **urls,
+        name=check_text("name", spec.name, required=False),
+        client_id=check_text("client_id", spec.client_id),
+        deployment_ids=tuple(check_text("deployment_id", d) for d in spec.deployment_ids),
+        auth_audience=check_text("auth_audience", spec.auth_audience) if spec.auth_audience else None,
+        product_family=(
+            check_text("product_family", spec.product_family, required=False) or None
+            if spec.product_family
+            else None
+        ),
+    )
+
+
+def add_platform(session: Session, spec: PlatformSpec, *, allow_http_loopback: bool = True) -> Platform:
+    """Store a registration; `allow_http_loopback` is False in production (https everywhere)."""
+    spec = normalised_spec(spec, allow_http_loopback=allow_http_loopback)
     existing = find_platform(session, spec.issuer, spec.client_id)
     if existing is not None:
         raise PlatformError(f"issuer {spec.issuer} with client_id {spec.client_id} is already registered")
     platform = Platform(
-        name=spec.name or spec.issuer,
+        name=(spec.name or spec.issuer)[: LIMITS["name"]],
         issuer=spec.issuer,
         client_id=spec.client_id,
         auth_login_url=spec.auth_login_url,
@@ -74,8 +106,7 @@ def list_platforms(session: Session) -> list[Platform]:
 
 
 def add_deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
-    if not deployment_id.strip():
-        raise PlatformError("deployment_id must not be empty")
+    deployment_id = check_text("deployment_id", deployment_id)
     if any(d.deployment_id == deployment_id for d in platform.deployments):
         raise PlatformError(f"deployment {deployment_id!r} is already registered for {platform.issuer}")
     deployment = Deployment(deployment_id=deployment_id)

@@ -3,7 +3,8 @@
 /lti/login        OIDC third-party initiated login (GET and POST)
 /lti/launch       the launch (redirect URI): resource links and deep linking
 /lti/jwks.json    the tool's public keys
-/lti/register     LTI Dynamic Registration (Moodle 4.x "Add LTI Advantage", Canvas)
+/lti/register/<invite>  LTI Dynamic Registration (Moodle 4.x "Add LTI Advantage", Canvas), with
+                  the one-time URL the operator creates (`flask --app lti_app platforms invite`)
 /lti/canvas.json  Canvas developer key JSON configuration
 /lti/config       every URL Moodle's manual registration form asks for
 """
@@ -39,6 +40,7 @@ from lti_app.lti.storage import RedisLaunchDataStorage, SecureFlaskRequest
 from lti_app.lti.tool_conf import DatabaseToolConf
 from lti_app.observability import logs
 from lti_app.security import allow_inline_scripts_of
+from lti_app.services.invites import InviteError, find_invite
 from lti_app.services.launches import assessment_of, load_launch, record_launch
 from lti_app.services.registration import SCOPES, TOOL_DESCRIPTION, TOOL_NAME, RegistrationError, register
 from lti_app.web.csrf import protect
@@ -257,10 +259,27 @@ def jwks_json():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def dynamic_registration():
+def registration_without_invite():
+    """The bare URL registers nothing: only a platform the operator invited may register."""
+    raise LaunchError(
+        "This registration URL needs an invitation",
+        "Skarp registers an LMS only with its operator's consent: a one-time registration URL "
+        "(…/lti/register/…) that the operator creates.",
+        "Ask the Skarp operator to run `flask --app lti_app platforms invite` and paste the URL it prints "
+        "into your LMS (Moodle: 'Tool URL' under Manage tools; Canvas: Developer Keys → LTI Registration).",
+        status=403,
+    )
+
+
+@bp.route("/register/<invite>", methods=["GET", "POST"])
+def dynamic_registration(invite: str):
     """GET shows what will be registered; POST does it and tells the platform we are done."""
     openid_configuration = request.values.get("openid_configuration", "")
     token = request.values.get("registration_token") or None
+    try:
+        find_invite(db(), invite)
+    except InviteError as error:
+        raise LaunchError("This registration URL cannot be used", str(error), status=403) from None
     if not openid_configuration:
         raise LaunchError(
             "Start the registration from your LMS",
@@ -272,11 +291,14 @@ def dynamic_registration():
         return render_template(
             "tool/register.html", openid_configuration=openid_configuration, token=token, scopes=SCOPES
         )
+    production = current_app.config["PRODUCTION"]
     try:
-        platform = register(db(), _base_url(), openid_configuration, token)
+        platform = register(db(), invite, _base_url(), openid_configuration, token, production=production)
+    except InviteError as error:
+        raise LaunchError("This registration URL cannot be used", str(error), status=403) from None
     except RegistrationError as error:
         raise LaunchError(
-            "The registration failed", str(error), "Try again from your LMS.", status=502
+            "The registration failed", str(error), "Try again from your LMS.", status=error.status
         ) from None
     return render_template("tool/registered.html", platform=platform)
 

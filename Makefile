@@ -19,6 +19,10 @@ VENV_OK    := $(shell $(PY) -I -c '$(VENV_CHECK)' >/dev/null 2>&1 && echo yes)
 # PostgreSQL and Redis for `make test-services` (CI runs both suites).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/skarp_test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
+# Every test whose behaviour depends on the database or Redis (locks, SKIP LOCKED, row locks, restarts).
+SERVICE_TESTS := tests/test_lti_*.py tests/test_review_*.py tests/test_grade_passback.py \
+  tests/test_submit_concurrency.py tests/test_worker_processes.py tests/test_registration_security.py \
+  tests/test_outbound_guard.py tests/test_csv_export.py
 
 .PHONY: setup demo build test test-services lint benchmark wheel-check clean venv-broken
 
@@ -62,7 +66,7 @@ test: setup lint
 test-services: setup
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_test'" \
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_test"
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests/test_lti_*.py tests/test_review_*.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(SERVICE_TESTS)
 
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/build_benchmark.py

@@ -206,7 +206,8 @@ def keys_rotate() -> None:
     click.echo(f"new signing key {key.kid}")
 
 
-@keys_cli.command("retire")
+# A kid is a JWK thumbprint (base64url), which may begin with "-": never read it as an option.
+@keys_cli.command("retire", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 def keys_retire(kid: str) -> None:
     """Remove an old key from the JWKS (never the signing key)."""

@@ -94,6 +94,13 @@ def test_key_rotation_keeps_the_old_key_published_until_retired(app):
         assert [k["kid"] for k in jwks(db())["keys"]] == [new]
 
 
+def test_a_kid_that_begins_with_a_dash_is_a_kid_not_an_option(app):
+    """Thumbprints are base64url: about one key in 32 has a kid like "-4Xq…" (a flaky CI run found it)."""
+    result = run(app, "keys", "retire", "-4Xq-not-a-key")
+    assert result.exit_code != 0
+    assert "no active key with kid '-4Xq-not-a-key'" in result.output
+
+
 def test_production_refuses_to_start_without_its_settings(tmp_path, monkeypatch):
     from lti_app.config import ConfigError, settings_from_environment
 

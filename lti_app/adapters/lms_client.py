@@ -209,12 +209,13 @@ class LmsClient:
                 break
             if _origin(following) != origin:
                 raise LmsError(
-                    f"the next page {following} is not on {origin[0]}://{origin[1]}:{origin[2]}, "
+                    f"the next page {following[:200]} is not on {origin[0]}://{origin[1]}:{origin[2]}, "
                     "where the list started; refused",
                     retryable=False,
                 )
             if following in seen:
-                raise LmsError(f"the next page {following} was already read: the list loops", retryable=False)
+                loop = f"the next page {following[:200]} was already read: the list loops"
+                raise LmsError(loop, retryable=False)
             seen.add(following)
             response = self.call("GET", following, scopes, accept=accept)
         raise LmsError(

@@ -4,6 +4,10 @@ Tokens (client_credentials with a private_key_jwt assertion) are cached in Redis
 scope set until shortly before they expire, and requested by one process at a time (a Redis lock),
 so a burst of grades costs one token, not one each. HTTP connections are reused per process, and
 every request goes through the outbound guard (lti_app.adapters.outbound: addresses, size, timeouts).
+
+Lists (NRPS memberships, AGS line items) are paged by Canvas and Moodle with an RFC 8288
+`Link: <...>; rel="next"` header: `pages` follows it, on the first page's origin only and for a
+bounded number of pages, and fails loudly past the bound rather than returning a silent part.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import jwt
 import redis
@@ -32,6 +37,8 @@ LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE = "application/vnd.ims.lis.v1.score+json"
 RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
 MEMBERSHIPS = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+MAX_PAGES = 100  # 10,000 members at PAGE_LIMIT: past this a list is refused, never cut short
+PAGE_LIMIT = 100  # the page size asked for (NRPS and AGS `limit`); a platform may give fewer
 
 _http = outbound.http
 
@@ -172,6 +179,73 @@ class LmsClient:
                 continue
             return _check(response)
         raise AssertionError("unreachable")
+
+    def pages(
+        self,
+        url: str,
+        scopes: tuple[str, ...],
+        *,
+        accept: str,
+        params: dict[str, Any] | None = None,
+        max_pages: int = MAX_PAGES,
+    ) -> Iterator[requests.Response]:
+        """Every page of a list, lazily: the first from `url` (with `params` and a `limit` unless the
+        URL has one), then each `rel="next"` as the platform gives it (its query already carries the
+        filters). A next link to another origin, a loop, or more than `max_pages` pages is an LmsError
+        that names it: a roster or gradebook must never be silently partial."""
+        origin = _origin(url)
+        query = dict(params or {})
+        if "limit" not in dict(parse_qsl(urlsplit(url).query)):
+            query.setdefault("limit", PAGE_LIMIT)
+        response = self.call("GET", url, scopes, accept=accept, params=query)
+        seen = {response.url}
+        for count in range(1, max_pages + 1):
+            yield response
+            following = (response.links.get("next") or {}).get("url")
+            if not following:
+                return
+            following = urljoin(response.url, following)  # RFC 8288: relative to the page it came on
+            if count == max_pages:
+                break
+            if _origin(following) != origin:
+                raise LmsError(
+                    f"the next page {following[:200]} is not on {origin[0]}://{origin[1]}:{origin[2]}, "
+                    "where the list started; refused",
+                    retryable=False,
+                )
+            if following in seen:
+                loop = f"the next page {following[:200]} was already read: the list loops"
+                raise LmsError(loop, retryable=False)
+            seen.add(following)
+            response = self.call("GET", following, scopes, accept=accept)
+        raise LmsError(
+            f"{url}: the list goes on past {max_pages} pages (the limit); not read as a partial list",
+            retryable=False,
+        )
+
+    def memberships(self, url: str, scopes: tuple[str, ...]) -> dict[str, Any]:
+        """An NRPS membership container with the members of every page (the first page's context)."""
+        merged: dict[str, Any] = {}
+        members: list[Any] = []
+        for response in self.pages(url, scopes, accept=MEMBERSHIPS):
+            body = response.json()
+            if not isinstance(body, dict):
+                raise LmsError(f"{response.url}: the memberships page is not a JSON object", retryable=False)
+            merged = merged or body
+            if isinstance(body.get("members"), list):
+                members.extend(body["members"])
+        return {**merged, "members": members}
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """RFC 6454 origin: scheme, lower-case host, port (the scheme's default when absent)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise LmsError(f"{url}: not a valid URL", retryable=False) from None
+    return scheme, (parts.hostname or "").rstrip(".").lower(), port
 
 
 def service_url(base: str, suffix: str) -> str:

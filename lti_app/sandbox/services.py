@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from . import lti
 from .db import db, state
@@ -243,24 +243,32 @@ def _positive_int(name: str, default: int | None) -> int | None:
     return int(raw)
 
 
-def paginate(rows: Sequence[Any], base_url: str) -> tuple[Sequence[Any], dict[str, str]]:
-    """Apply ``limit``/``page`` and return the RFC 8288 Link header tools must follow for the rest."""
-    limit = _positive_int("limit", None)
-    if limit is None:
-        return rows, {}
+def page_window(total: int, base_url: str) -> tuple[slice, dict[str, str]]:
+    """Which of ``total`` rows this request's page holds, and the RFC 8288 Link header tools must
+    follow for the rest, like Canvas: ``limit`` (default SANDBOX_PAGE_SIZE, 10) is honoured up to
+    SANDBOX_MAX_PAGE_SIZE (100), so a tool that reads only the first page visibly loses rows."""
+    default = int(current_app.config.get("SANDBOX_PAGE_SIZE", 10))
+    maximum = int(current_app.config.get("SANDBOX_MAX_PAGE_SIZE", 100))
+    limit = min(_positive_int("limit", default) or default, maximum)
     page = _positive_int("page", 1) or 1
     others = [(k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "page")]
 
     def link(number: int, rel: str) -> str:
         return f'<{base_url}?{urlencode([*others, ("limit", limit), ("page", number)])}>; rel="{rel}"'
 
-    last = max(1, -(-len(rows) // limit))
+    last = max(1, -(-total // limit))
     links = [link(1, "first"), link(last, "last")]
     if page < last:
         links.append(link(page + 1, "next"))
-    if page > 1:
+    if 1 < page <= last:
         links.append(link(page - 1, "prev"))
-    return rows[(page - 1) * limit : page * limit], {"Link": ", ".join(links)}
+    return slice((page - 1) * limit, page * limit), {"Link": ", ".join(links)}
+
+
+def paginate(rows: Sequence[Any], base_url: str) -> tuple[Sequence[Any], dict[str, str]]:
+    """One page of ``rows`` (see page_window) and its Link header."""
+    window, headers = page_window(len(rows), base_url)
+    return rows[window], headers
 
 
 # --- AGS line items ----------------------------------------------------------------------------------
@@ -321,6 +329,8 @@ def _line_item_fields(body: dict[str, Any], course: Course, tool: Tool) -> dict[
 def _filtered_line_items(course: Course, tool: Tool) -> list[LineItem]:
     query = select(LineItem).where(LineItem.course_id == course.id, LineItem.tool_id == tool.id)
     items = list(db().scalars(query.order_by(LineItem.id)))
+    if not current_app.config.get("SANDBOX_LINEITEM_FILTERS", True):
+        return items  # like an LMS that ignores the filters: the tool must check what it gets
     filters: dict[str, Callable[[LineItem], str | None]] = {
         "resource_link_id": lambda item: item.resource_link.link_id if item.resource_link else None,
         "tag": lambda item: item.tag,
@@ -563,14 +573,19 @@ def memberships(context_id: str) -> Response:
         link = get_resource_link(db(), rlid)
         if link is None or link.course_id != course.id or link.tool_id != tool.id:
             raise _bad("rlid is not a resource link of this tool in this course")
-    members = [member_json(membership) for membership in course.memberships]
+    # Roles only for the whole course, the people only for the page: a big course stays cheap to page.
+    everyone = select(Membership.id, Membership.roles).where(Membership.course_id == course.id)
+    enrolled = list(db().execute(everyone.order_by(Membership.id)))
     role = request.args.get("role")
     if role is not None:
         wanted = lti.membership_role_uris([role])[0]
-        members = [member for member in members if wanted in member["roles"]]
-    page, headers = paginate(members, memberships_url(state(), course))
+        enrolled = [row for row in enrolled if wanted in lti.membership_role_uris(row.roles)]
+    window, headers = page_window(len(enrolled), memberships_url(state(), course))
+    ids = [row.id for row in enrolled[window]]
+    on_page = select(Membership).where(Membership.id.in_(ids)).options(joinedload(Membership.user))
+    members = [member_json(membership) for membership in db().scalars(on_page.order_by(Membership.id))]
     context = {"id": course.context_id, "label": course.label, "title": course.title}
     query = request.query_string.decode("ascii")
     container_id = memberships_url(state(), course) + (f"?{query}" if query else "")
-    payload = {"id": container_id, "context": context, "members": list(page)}
+    payload = {"id": container_id, "context": context, "members": members}
     return _json(payload, lti.MEDIA_MEMBERSHIP_CONTAINER, headers=headers)

@@ -43,7 +43,9 @@ from lti_app.observability import metrics
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPES = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score")
 LEASE = timedelta(seconds=90)  # the default lease; a running worker renews it (grade_worker)
-LINEITEM_CALLS = 8  # find or create a line item: 2 requests, each maybe after a token, each maybe twice (401)
+LINEITEM_PAGES = 10  # line item pages read to find a link's column (1,000 columns at 100 a page)
+# find or create a line item: each page and the POST maybe twice (401), plus up to two token requests
+LINEITEM_CALLS = 2 * (LINEITEM_PAGES + 1) + 2
 BASE_DELAY_SECONDS = 2.0
 MAX_DELAY_SECONDS = 600.0
 WAITING = ("pending", "retrying")
@@ -233,9 +235,13 @@ def _find_or_create_lineitem(client: LmsClient, delivery: GradeDelivery) -> str:
     if not delivery.lineitems_url:
         raise LmsError("the launch gave no line item and no line items URL", retryable=False)
     query = {"resource_link_id": delivery.resource_link_id, "tag": "skarp"}
-    found = client.call("GET", delivery.lineitems_url, SCOPES, accept=LINEITEMS, params=query).json()
-    if found:
-        return found[0]["id"]
+    pages = client.pages(
+        delivery.lineitems_url, SCOPES, accept=LINEITEMS, params=query, max_pages=LINEITEM_PAGES
+    )
+    for page in pages:  # lazily: the pages after the one holding it are never read
+        found = _ours(page.json(), query)
+        if found:
+            return found
     created = client.call(
         "POST",
         delivery.lineitems_url,
@@ -251,6 +257,23 @@ def _find_or_create_lineitem(client: LmsClient, delivery: GradeDelivery) -> str:
         headers={"Content-Type": LINEITEM},
     ).json()
     return created["id"]
+
+
+def _ours(items: Any, query: dict[str, str]) -> str | None:
+    """The first line item of a page that is this link's column. The filters were asked for, but
+    an LMS may ignore them, so what comes back is checked: every one of resourceLinkId and tag it
+    shows must be ours, and it must show at least one (we set both when creating it). A page that is
+    not a list is an error, not "none here" (that would create a duplicate column)."""
+    if not isinstance(items, list):
+        raise LmsError("the line items page is not a JSON list", retryable=False)
+    wanted = {"resourceLinkId": query["resource_link_id"], "tag": query["tag"]}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        shown = {field: item[field] for field in wanted if item.get(field) is not None}
+        if shown and all(wanted[field] == value for field, value in shown.items()):
+            return item["id"]
+    return None
 
 
 def _score(delivery: GradeDelivery, platform: Platform) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from courseware.mastery import trace
 from courseware.model import CourseContent, ObjectiveKind
 from courseware.statistics import ItemStatistics, histogram, item_statistics
-from lti_app.adapters.lms_client import MEMBERSHIPS, LmsClient, LmsError
+from lti_app.adapters.lms_client import LmsClient, LmsError
 from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
 from lti_app.lti.keys import signing_key
 from lti_app.lti.roles import context_role
@@ -137,7 +137,8 @@ def _sync(delivery: GradeDelivery | None) -> SyncState:
 def roster(
     session: Session, cache: redis.Redis, ctx: LaunchContext, timeout: float
 ) -> tuple[list[Member], str | None]:
-    """The course's members from NRPS (cached briefly), or an empty list and why."""
+    """The course's members from NRPS, every page of them (cached briefly), or an empty list and why:
+    a roster the LMS pages past the client's bound is reported as unreadable, never shown in part."""
     service = ctx.claims.get(NRPS_CLAIM) or {}
     url = service.get("context_memberships_url")
     if not url:
@@ -148,8 +149,8 @@ def roster(
         return [Member(**member) for member in json.loads(cached)], None
     client = LmsClient(session.get(Platform, ctx.platform_id), signing_key(session), cache, timeout=timeout)
     try:
-        body = client.call("GET", url, NRPS_SCOPE, accept=MEMBERSHIPS).json()
-    except LmsError as error:
+        body = client.memberships(url, NRPS_SCOPE)
+    except (LmsError, ValueError) as error:  # ValueError: a page that is not JSON
         return [], f"The course roster could not be read from the LMS ({error})."
     members = members_from_nrps(body)
     cache.set(key, json.dumps([m.__dict__ for m in members]), ex=ROSTER_TTL_SECONDS)

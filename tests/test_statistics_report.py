@@ -3,6 +3,8 @@ over each learner's first attempt (real HTTP: the sandbox LMS launches the tool)
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 import lxml.html
 import pytest
 
@@ -63,7 +65,8 @@ def test_instructor_sees_test_statistics_and_item_flags_with_reasons(lms):
     # A second attempt with quiz-1 wrong: counted, quiz-1 would be 3/4 = 75% and not flagged.
     take(lms, LEARNER, set())
 
-    page = lms.launch(lms.browser(), INSTRUCTOR, lms.links["knowledge-check"])
+    browser = lms.browser()
+    page = lms.launch(browser, INSTRUCTOR, lms.links["knowledge-check"])
     assert page.status_code == 200 and "/i/" in page.url
     document = lxml.html.fromstring(page.text)
 
@@ -87,3 +90,13 @@ def test_instructor_sees_test_statistics_and_item_flags_with_reasons(lms):
     assert "Yes:" in rows["quiz-1"][-1] and "Facility index 100% is above 80%" in rows["quiz-1"][-1]
     # quiz-2 [1,0,0]: facility 33%; its rest (quiz-1) has no spread, so no discrimination: "—"
     assert rows["quiz-2"][1:5] == ["3", "33%", "—", "—"] and rows["quiz-2"][-1] == "No"
+
+    # Moodle's option "all attempts": the instructor's link, and learner-1's second attempt counts.
+    [link] = document.xpath("//a[normalize-space()='Include all attempts']/@href")
+    page = browser.get(urljoin(page.url, link.split("#")[0]), timeout=10)
+    document = lxml.html.fromstring(page.text)
+    [summary] = document.xpath("//table[caption[starts-with(normalize-space(), 'The test as a whole')]]")
+    assert "(4 attempts, 2 questions each)" in summary.xpath("string(caption)")
+    [items] = document.xpath("//table[caption[contains(., 'flags per item')]]")
+    rows = {key.split()[0]: row for key, row in cells(items).items()}
+    assert rows["quiz-1"][1:3] == ["4", "75%"] and "Facility index" not in rows["quiz-1"][-1]

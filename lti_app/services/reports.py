@@ -98,6 +98,7 @@ class ClassReport:
     distribution: list[int]  # latest scores in ten 10% bands
     items: list[ItemStatistics]  # over each learner's first attempt, as Moodle's default
     quiz: QuizStatistics | None = None  # the test as a whole, same attempts
+    all_attempts: bool = False  # statistics over every attempt, not only first ones
 
     @property
     def failed_ids(self) -> list[int]:
@@ -195,7 +196,10 @@ def class_report(
     ctx: LaunchContext,
     members: list[Member],
     roster_note: str | None,
+    all_attempts: bool = False,
 ) -> ClassReport:
+    """`all_attempts`: item statistics over every graded attempt instead of each learner's first
+    (Moodle's option, which its guide warns may be statistically invalid)."""
     attempts = list(
         session.scalars(select(Attempt).where(*scope(ctx)).order_by(Attempt.started_at, Attempt.id))
     )
@@ -221,16 +225,20 @@ def class_report(
         roster_note=roster_note,
         mastery=_class_mastery(content, [graded[a.id] for a in latest if a.id in graded]),
         distribution=histogram([a.score or 0.0 for a in latest]),
-        **_statistics(attempts, graded),
+        all_attempts=all_attempts,
+        **_statistics(attempts, graded, all_attempts),
     )
 
 
-def _statistics(attempts: list[Attempt], graded: dict) -> dict:
+def _statistics(attempts: list[Attempt], graded: dict, all_attempts: bool = False) -> dict:
     """Item and test statistics over each learner's first graded attempt (Moodle's default: later
     attempts build on the first). A slot is (objective, n-th item of it): a per-objective draw puts
     different items in it, as a Moodle random question does; every attempt of a blueprint has the
     same slots, so the test's CIC is over those."""
-    firsts = [graded[a.id] for a in first_attempts([(a.user_sub, a) for a in attempts if a.id in graded])]
+    taken = [a for a in attempts if a.id in graded]
+    firsts = [
+        graded[a.id] for a in (taken if all_attempts else first_attempts([(a.user_sub, a) for a in taken]))
+    ]
     slots = []
     for g in firsts:
         per_objective: dict[str, int] = {}

@@ -232,15 +232,15 @@ def class_report(
 
 def _statistics(attempts: list[Attempt], graded: dict, all_attempts: bool = False) -> dict:
     """Item and test statistics over each learner's first graded attempt (Moodle's default: later
-    attempts build on the first). A slot is (objective, n-th item of it): a per-objective draw puts
-    different items in it, as a Moodle random question does; every attempt of a blueprint has the
-    same slots, so the test's CIC is over those."""
+    attempts build on the first), or over all of them. A slot is (objective, n-th item of it): a
+    per-objective draw puts different items in it, as a Moodle random question does; every attempt
+    of a blueprint has the same slots, so the test's CIC is over those."""
     taken = [a for a in attempts if a.id in graded]
-    firsts = [
+    analysed = [
         graded[a.id] for a in (taken if all_attempts else first_attempts([(a.user_sub, a) for a in taken]))
     ]
     slots = []
-    for g in firsts:
+    for g in analysed:
         per_objective: dict[str, int] = {}
         row = {}
         for r in sorted(g.results, key=lambda r: (r.objective, r.item_id)):
@@ -248,11 +248,11 @@ def _statistics(attempts: list[Attempt], graded: dict, all_attempts: bool = Fals
             row[f"{r.objective}#{per_objective[r.objective]}"] = r.is_correct
         slots.append(row)
     try:
-        quiz = quiz_statistics(slots) if firsts else None
+        quiz = quiz_statistics(slots) if analysed else None
     except ValueError:  # the blueprint changed between attempts: no common slots to compare
         quiz = None
     return {
-        "items": item_statistics([{r.item_id: r.is_correct for r in g.results} for g in firsts]),
+        "items": item_statistics([{r.item_id: r.is_correct for r in g.results} for g in analysed]),
         "quiz": quiz,
     }
 

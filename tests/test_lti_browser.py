@@ -390,6 +390,10 @@ def test_tool_pages_pass_axe(page, lms):
     reports["review"] = axe_violations(page)
 
     page.get_by_role("button", name="Submit for grading").click()
+    page.wait_for_url(re.compile(r"/submit$"))  # questions unanswered: the tool asks first
+    assert page.get_by_text("unanswered questions will count as wrong. Submit anyway?").is_visible()
+    reports["confirm submit"] = axe_violations(page)
+    page.get_by_role("button", name="Submit anyway").click()
     page.wait_for_url(re.compile(r"/result$"))
     assert page.get_by_role("heading", name="Your gap guide").is_visible()
     reports["result"] = axe_violations(page)
@@ -493,3 +497,40 @@ def test_timer_counts_down_and_submits_at_the_deadline(page, lms):
     assert (attempt.status, attempt.submitted_by, attempt.correct is not None) == ("submitted", "timer", True)
     assert len(attempt.answers) == 1
     assert page.errors == []
+
+
+def test_answer_review_and_submit_confirmation_fit_a_phone_and_pass_axe(browser, lms):
+    """The review lists each chosen option or "Not answered"; with questions unanswered, "Submit for
+    grading" asks first; both pages fit 360 px and have no axe violations."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    launch_from_home(page, lms, ADA)
+    if "/q/" not in page.url:  # no attempt open yet
+        page.get_by_role("button", name="Start").click()
+    page.wait_for_url(re.compile(r"/q/\d+$"))
+    page.locator(".option").first.click()
+    page.get_by_text("Answer saved.").wait_for()
+    page.get_by_role("button", name="Review answers").click()
+    page.wait_for_url(re.compile(r"/review$"))
+    reports = {"review": axe_violations(page)}
+    entries = page.locator("ol.answer-review > li")
+    assert entries.count() == QUESTIONS
+    assert page.get_by_text("Not answered", exact=True).count() == QUESTIONS - 1  # question 1 answered
+    widths = {"review": page.evaluate("() => document.documentElement.scrollWidth")}
+
+    page.get_by_role("button", name="Submit for grading").click()
+    page.wait_for_url(re.compile(r"/submit$"))
+    assert page.get_by_text(
+        re.compile(r"\d+ unanswered questions? will count as wrong\. Submit anyway\?")
+    ).is_visible()
+    reports["confirm"] = axe_violations(page)
+    widths["confirm"] = page.evaluate("() => document.documentElement.scrollWidth")
+    page.get_by_role("button", name="Submit anyway").click()
+    page.wait_for_url(re.compile(r"/result$"))
+
+    assert widths == {"review": 360, "confirm": 360}, f"horizontal scroll: {widths}"
+    assert {name: [v["id"] for v in found] for name, found in reports.items() if found} == {}
+    assert errors == []
+    context.close()

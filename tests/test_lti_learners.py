@@ -46,7 +46,8 @@ def blank_diagnostic(lms, user: str) -> None:
     page = browser.post(intro.url + "start", data={"csrf_token": csrf_of(intro.text)}, timeout=10)
     review = browser.get(page.url.rsplit("/q/", 1)[0] + "/review", timeout=10)
     submitted = browser.post(
-        review.url.rsplit("/", 1)[0] + "/submit", data={"csrf_token": csrf_of(review.text)}
+        review.url.rsplit("/", 1)[0] + "/submit",
+        data={"csrf_token": csrf_of(review.text), "confirm": "1"},  # "Submit anyway": all unanswered
     )
     assert "/result" in submitted.url, submitted.text
 
@@ -145,8 +146,8 @@ def test_erase_removes_the_learner_and_the_statistics_become_the_others(lms, two
     others = [
         a for row in before.rows if row.user_sub == LEARNER_2 for a in (s.attempt for s in row.attempts)
     ]
-    expected_items = item_statistics(
-        [{r.item_id: r.is_correct for r in grade_attempt(content, a).results} for a in others]
+    expected_items = item_statistics(  # over first attempts, as Moodle's statistics by default
+        [{r.item_id: r.is_correct for r in grade_attempt(content, a).results} for a in others[:1]]
     )
     expected_distribution = histogram([others[-1].score])
     assert before.items != expected_items and before.distribution != expected_distribution

@@ -72,7 +72,11 @@ def race(lms, user: str) -> tuple[Attempt, dict[int, int], int]:
     def submit() -> None:
         barrier.wait()
         reply = requests.post(
-            f"{base}/submit", data={"csrf_token": token}, cookies=cookies, allow_redirects=False, timeout=30
+            f"{base}/submit",
+            data={"csrf_token": token, "confirm": "1"},  # confirmed: saves may not have landed yet
+            cookies=cookies,
+            allow_redirects=False,
+            timeout=30,
         )
         submitted.append(reply.status_code)
 

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from courseware.mastery import trace
 from courseware.model import CourseContent, ObjectiveKind
-from courseware.statistics import ItemStatistics, histogram, item_statistics
+from courseware.statistics import (
+    ItemStatistics,
+    QuizStatistics,
+    first_attempts,
+    histogram,
+    item_statistics,
+    quiz_statistics,
+)
 from lti_app.adapters.lms_client import LmsClient, LmsError
 from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
 from lti_app.lti.keys import signing_key
@@ -89,7 +96,9 @@ class ClassReport:
     roster_note: str | None
     mastery: list[tuple[str, float]]  # (activity title, mean mastery 0..1) over learners' latest attempts
     distribution: list[int]  # latest scores in ten 10% bands
-    items: list[ItemStatistics]
+    items: list[ItemStatistics]  # over each learner's first attempt, as Moodle's default
+    quiz: QuizStatistics | None = None  # the test as a whole, same attempts
+    all_attempts: bool = False  # statistics over every attempt, not only first ones
 
     @property
     def failed_ids(self) -> list[int]:
@@ -188,7 +197,10 @@ def class_report(
     ctx: LaunchContext,
     members: list[Member],
     roster_note: str | None,
+    all_attempts: bool = False,
 ) -> ClassReport:
+    """`all_attempts`: item statistics over every graded attempt instead of each learner's first
+    (Moodle's option, which its guide warns may be statistically invalid)."""
     attempts = list(
         session.scalars(select(Attempt).where(*scope(ctx)).order_by(Attempt.started_at, Attempt.id))
     )
@@ -214,8 +226,36 @@ def class_report(
         roster_note=roster_note,
         mastery=_class_mastery(content, [graded[a.id] for a in latest if a.id in graded]),
         distribution=histogram([a.score or 0.0 for a in latest]),
-        items=item_statistics([{r.item_id: r.is_correct for r in g.results} for g in graded.values()]),
+        all_attempts=all_attempts,
+        **_statistics(attempts, graded, all_attempts),
     )
+
+
+def _statistics(attempts: list[Attempt], graded: dict, all_attempts: bool = False) -> dict:
+    """Item and test statistics over each learner's first graded attempt (Moodle's default: later
+    attempts build on the first), or over all of them. A slot is (objective, n-th item of it): a
+    per-objective draw puts different items in it, as a Moodle random question does; every attempt
+    of a blueprint has the same slots, so the test's CIC is over those."""
+    taken = [a for a in attempts if a.id in graded]
+    analysed = [
+        graded[a.id] for a in (taken if all_attempts else first_attempts([(a.user_sub, a) for a in taken]))
+    ]
+    slots = []
+    for g in analysed:
+        per_objective: dict[str, int] = {}
+        row = {}
+        for r in sorted(g.results, key=lambda r: (r.objective, r.item_id)):
+            per_objective[r.objective] = per_objective.get(r.objective, 0) + 1
+            row[f"{r.objective}#{per_objective[r.objective]}"] = r.is_correct
+        slots.append(row)
+    try:
+        quiz = quiz_statistics(slots) if analysed else None
+    except ValueError:  # the blueprint changed between attempts: no common slots to compare
+        quiz = None
+    return {
+        "items": item_statistics([{r.item_id: r.is_correct for r in g.results} for g in analysed]),
+        "quiz": quiz,
+    }
 
 
 def _class_mastery(content: CourseContent, latest) -> list[tuple[str, float]]:

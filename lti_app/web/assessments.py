@@ -129,12 +129,47 @@ def review(launch_id: str, attempt_id: int):
     if attempt.status != "open" or attempts.submit_if_overdue(db(), content(), attempt):
         return redirect(url_for(".result", launch_id=launch_id, attempt_id=attempt.id))
     state = attempts.view(db(), content(), attempt)
-    return render_template("tool/review.html", ctx=ctx, state=state, remaining=_remaining_seconds(attempt))
+    return render_template(
+        "tool/review.html",
+        ctx=ctx,
+        state=state,
+        choices=_choices(state),
+        remaining=_remaining_seconds(attempt),
+    )
+
+
+def _choices(state) -> list[tuple[int, str | None, object | None]]:
+    """(number, letter, option) per question as displayed to the learner; (number, None, None) when
+    not answered. The review shows what was chosen, never whether it is right."""
+    items = {item.id: item for item in content().all_items()}
+    rows = []
+    for number, delivered in enumerate(state.delivered, start=1):
+        position = state.chosen_positions.get(delivered.item_id)
+        if position is None:
+            rows.append((number, None, None))
+        else:
+            option = items[delivered.item_id].options[delivered.option_order[position]]
+            rows.append((number, "ABCDEFGH"[position], option))
+    return rows
 
 
 @bp.post("/attempt/<int:attempt_id>/submit")
 def submit(launch_id: str, attempt_id: int):
-    _ctx, attempt = _attempt(launch_id, attempt_id)
+    """Submit; with questions unanswered, first a confirmation page (no JavaScript needed): its form
+    posts here again with confirm=1. A closed or overdue attempt is submitted (or shown) at once."""
+    ctx, attempt = _attempt(launch_id, attempt_id)
+    confirmed = request.form.get("confirm") == "1"
+    if attempt.status == "open" and not confirmed and not attempts.is_overdue(attempt):
+        state = attempts.view(db(), content(), attempt)
+        unanswered = [row for row in _choices(state) if row[2] is None]
+        if unanswered:
+            return render_template(
+                "tool/submit_confirm.html",
+                ctx=ctx,
+                state=state,
+                unanswered=[number for number, _, _ in unanswered],
+                remaining=_remaining_seconds(attempt),
+            )
     attempts.submit(db(), content(), attempt, by="learner")
     return redirect(url_for(".result", launch_id=launch_id, attempt_id=attempt.id), code=303)
 

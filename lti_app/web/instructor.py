@@ -24,15 +24,15 @@ def staff_context(launch_id: str):
     return ctx
 
 
-def _report(ctx):
+def _report(ctx, all_attempts: bool = False):
     members, note = reports.roster(db(), store(), ctx, current_app.config["LMS_TIMEOUT_SECONDS"])
-    return reports.class_report(db(), content(), ctx, members, note)
+    return reports.class_report(db(), content(), ctx, members, note, all_attempts)
 
 
 @bp.get("/")
 def home(launch_id: str):
     ctx = staff_context(launch_id)
-    report = _report(ctx)
+    report = _report(ctx, all_attempts=request.args.get("attempts") == "all")
     items = {item.id: item for item in content().all_items()}
     return render_template(
         "tool/instructor_review.html",

@@ -98,7 +98,8 @@ def start_registration() -> Response | tuple[str, int]:
     url = request.form.get("registration_url", "").strip()
     if not is_http_url(url):
         message = (
-            "The registration URL must be an absolute http(s) URL, like http://localhost:5000/lti/register."
+            "The registration URL must be an absolute http(s) URL, like "
+            "http://localhost:5000/lti/register/TOKEN (from flask --app lti_app platforms invite)."
         )
         return render_template("error.html", title="Cannot start registration", message=message), 400
     token = issue_registration_token(db(), url)

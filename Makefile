@@ -68,12 +68,15 @@ test-services: setup
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_test"
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(SERVICE_TESTS)
 
+# Every benchmark runs even when an earlier one misses its target; make fails at the end if any did.
 benchmark: $(VENV)/.installed
-	$(PY) benchmarks/build_benchmark.py
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_bench'" \
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_bench"
-	$(PY) benchmarks/lti_benchmark.py
-	$(PY) benchmarks/passback_benchmark.py
+	@failed=""; \
+	for bench in build_benchmark validate_benchmark lti_benchmark passback_benchmark; do \
+	  echo "== $$bench"; $(PY) benchmarks/$$bench.py || failed="$$failed $$bench"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "missed targets or failed:$$failed" >&2; exit 1; fi
 
 # CI: build the wheel, install it in a fresh venv outside the checkout, build the packages and start
 # the tool from it.

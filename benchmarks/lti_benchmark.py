@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.wait import wait_until_up  # noqa: E402
+from lti_app import create_app  # noqa: E402
 from lti_app.sandbox import (  # noqa: E402
     add_resource_link,
     create_sandbox_app,
@@ -132,7 +133,8 @@ def main() -> int:
     with serve(sandbox_app, sandbox_port):
         try:
             processes.append(start_gunicorn("lti_app:create_app()", tool_port, args.workers, env))
-            lms = Lms(None, sandbox_app, tool_url, sandbox_url)
+            # The operator's invite, made as `flask platforms invite` would: on the tool's own database.
+            lms = Lms(create_app(dict(env)), sandbox_app, tool_url, sandbox_url)
             lms.register_tool()
             with session_scope(sandbox_app) as session:
                 tool = get_tool(session, lms.client_id)

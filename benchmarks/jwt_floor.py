@@ -27,4 +27,8 @@ def create_app() -> Flask:
             return {"error": str(error)}, 400
         return {"ok": True}
 
+    @app.get("/healthz")
+    def healthz():  # the benchmark waits for it, as for the tool
+        return {"ok": True}
+
     return app

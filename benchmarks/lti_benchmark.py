@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.wait import wait_until_up  # noqa: E402
+from benchmarks.wait import start_gunicorn  # noqa: E402
 from lti_app import create_app  # noqa: E402
 from lti_app.sandbox import (  # noqa: E402
     add_resource_link,
@@ -44,19 +43,6 @@ from lti_app.sandbox import (  # noqa: E402
 from lti_app.sandbox.keys import load_private_key  # noqa: E402
 from tests.live import LoopbackBrowser, free_port, serve  # noqa: E402
 from tests.lti_harness import Lms, csrf_of, reset_database  # noqa: E402
-
-GUNICORN = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "--log-level", "warning"]
-
-
-def start_gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [*GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", app]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-    except RuntimeError as error:
-        process.kill()
-        raise RuntimeError(f"{app} did not start on port {port}: {error}") from None
-    return process
 
 
 class Load:
@@ -132,7 +118,7 @@ def main() -> int:
     processes = []
     with serve(sandbox_app, sandbox_port):
         try:
-            processes.append(start_gunicorn("lti_app:create_app()", tool_port, args.workers, env))
+            processes.append(start_gunicorn("lti_app:create_app()", tool_port, env, workers=args.workers))
             # The operator's invite, made as `flask platforms invite` would: on the tool's own database.
             lms = Lms(create_app(dict(env)), sandbox_app, tool_url, sandbox_url)
             lms.register_tool()
@@ -145,7 +131,9 @@ def main() -> int:
             public_pem = _public_pem(sandbox_private_key_pem(sandbox_app))
             floor_env = {"JWT_PUBLIC_KEY_PEM": public_pem, "JWT_AUDIENCE": lms.client_id}
             processes.append(
-                start_gunicorn("benchmarks.jwt_floor:create_app()", floor_port, args.workers, floor_env)
+                start_gunicorn(
+                    "benchmarks.jwt_floor:create_app()", floor_port, floor_env, workers=args.workers
+                )
             )
             results["floor"] = measure_floor(lms, link, floor_port, args)
         finally:

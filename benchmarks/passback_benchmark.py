@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks.wait import wait_until_up  # noqa: E402
+from benchmarks.wait import start_gunicorn  # noqa: E402
 from lti_app import create_app  # noqa: E402
 from lti_app.adapters.orm import Attempt, GradeDelivery  # noqa: E402
 from lti_app.sandbox import add_resource_link, create_sandbox_app, get_course, get_tool, session_scope  # noqa: E402
@@ -42,18 +42,6 @@ from tests.lti_harness import Lms, reset_database  # noqa: E402
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/"
 LEARNER_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-
-
-def start_gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "8"]
-    command += ["--log-level", "warning", "-b", f"127.0.0.1:{port}", app]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/.well-known/openid-configuration", process)
-    except RuntimeError as error:
-        process.kill()
-        raise RuntimeError(f"{app} did not start: {error}") from None
-    return process
 
 
 def add_learners(sandbox_app, count: int) -> list[str]:
@@ -110,7 +98,13 @@ def main() -> int:
         "SANDBOX_SECRET_KEY": "bench",
     }
     # The LMS in its own process (gunicorn), so the submitting process doesn't slow it down.
-    sandbox = start_gunicorn("lti_app.sandbox:create_sandbox_app()", sandbox_port, sandbox_env)
+    sandbox = start_gunicorn(
+        "lti_app.sandbox:create_sandbox_app()",
+        sandbox_port,
+        sandbox_env,
+        threads=8,
+        ready_path="/.well-known/openid-configuration",
+    )
     with serve(tool_app, tool_port):
         try:
             lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)

@@ -6,8 +6,11 @@ request may wait for seconds: a read timeout means "not yet", like a refused con
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import requests
 
@@ -36,3 +39,26 @@ def wait_until_up(
         except requests.RequestException as error:  # refused, reset, read timeout while it boots
             last = f"{type(error).__name__}"
         time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def start_gunicorn(
+    app: str,
+    port: int,
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    threads: int = 4,
+    ready_path: str = "/healthz",
+) -> subprocess.Popen:
+    """`app` under gunicorn (gthread) on 127.0.0.1:port, returned once `ready_path` answers 2xx;
+    killed, and a RuntimeError raised, if it does not come up."""
+    command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads)]
+    command += ["-w", str(workers), "--log-level", "warning", "-b", f"127.0.0.1:{port}", app]
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(command, cwd=root, env={**os.environ, **env})
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}{ready_path}", process)
+    except RuntimeError as error:
+        process.kill()
+        raise RuntimeError(f"{app} did not start on port {port}: {error}") from None
+    return process

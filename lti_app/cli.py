@@ -235,14 +235,12 @@ def worker_command(once: bool, batch: int, idle: float, lease: float) -> None:
 
     Never exits on a fault it can expect (LMS, Redis, database): it logs, backs off and goes on.
     SIGTERM or SIGINT: finish the grade in hand, release the rest, exit 0."""
-    import logging
     import signal
 
     from lti_app.adapters.redis_store import store
     from lti_app.services.delivery import worker_name
     from lti_app.services.grade_worker import StopFlag, WorkerSettings, serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = StopFlag()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop.set)

@@ -52,7 +52,7 @@ WAITING = ("pending", "retrying")
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
 
 
-log = logging.getLogger("skarp.worker")
+log = logging.getLogger("lti_app.worker")  # under the JSON-lines logger (observability.logs)
 
 
 def worker_name() -> str:

@@ -10,7 +10,8 @@ import click
 
 from courseware import ContentError, load_content
 from courseware.packaged import content_dir as packaged_content
-from scorm_builder.package import BuildError, build_packages
+from scorm_builder.formats import FORMATS
+from scorm_builder.package import BuildError
 from scorm_builder.preview import serve
 from scorm_builder.validate import Severity, format_report, validate_package
 
@@ -40,10 +41,23 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder the zips are written to.",
 )
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(sorted(FORMATS)),
+    default="scorm12",
+    show_default=True,
+    help="Output format: " + "; ".join(f"{name}: {fmt.summary}" for name, fmt in FORMATS.items()) + ".",
+)
 @click.option("--multi-sco", is_flag=True, help="One SCO per part, so the LMS shows a table of contents.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def build(
-    content_arg: Path | None, content_option: Path | None, out_dir: Path, multi_sco: bool, quiet: bool
+    content_arg: Path | None,
+    content_option: Path | None,
+    out_dir: Path,
+    format_name: str,
+    multi_sco: bool,
+    quiet: bool,
 ) -> None:
     """Build the chapter package and the knowledge-check package from CONTENT_DIR.
 
@@ -59,7 +73,7 @@ def build(
     say(f"loading content from {content_dir}")
     try:
         content = load_content(content_dir)
-        built = build_packages(content, out_dir, multi_sco=multi_sco, progress=say)
+        built = FORMATS[format_name].build(content, out_dir, multi_sco=multi_sco, progress=say)
     except ContentError as error:
         raise click.ClickException(f"{error.summary()}\nNothing was written.") from None
     except BuildError as error:

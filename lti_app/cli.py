@@ -220,7 +220,14 @@ def keys_retire(kid: str) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--batch", default=10, show_default=True, help="Grades leased per round.")
+@click.option("--batch", default=32, show_default=True, help="Grades leased per round.")
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Deliveries in flight at once.",
+)
 @click.option("--idle", default=1.0, show_default=True, help="Seconds to wait when nothing is due.")
 @click.option(
     "--lease",
@@ -230,7 +237,7 @@ def keys_retire(kid: str) -> None:
     type=click.FloatRange(min=1.0),
     help="Seconds before a dead worker's grades go to another (a live worker renews its leases).",
 )
-def worker_command(once: bool, batch: int, idle: float, lease: float) -> None:
+def worker_command(once: bool, batch: int, concurrency: int, idle: float, lease: float) -> None:
     """Deliver queued grades to the LMS gradebooks (run several: they share the queue safely).
 
     Never exits on a fault it can expect (LMS, Redis, database): it logs, backs off and goes on.
@@ -246,7 +253,9 @@ def worker_command(once: bool, batch: int, idle: float, lease: float) -> None:
         signal.signal(signum, stop.set)
     name = worker_name()
     timeout = current_app.config["LMS_TIMEOUT_SECONDS"]
-    settings = WorkerSettings(batch=batch, idle=idle, timeout=timeout, lease=lease, once=once)
+    settings = WorkerSettings(
+        batch=batch, concurrency=concurrency, idle=idle, timeout=timeout, lease=lease, once=once
+    )
     click.echo(f"grade worker {name} started")
     extensions = current_app.extensions
     status = serve(extensions["db_session"], extensions["db_engine"], store(), name, settings, stop)

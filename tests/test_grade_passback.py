@@ -38,8 +38,12 @@ def lms(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def clean_queue(lms):
-    """Each test starts with no fault and an empty queue (earlier grades are delivered first)."""
+    """Each test starts with no fault, no shared rate-limit pause and an empty queue (earlier grades
+    are delivered first)."""
     fault(lms, "none")
+    cache = lms.tool_app.extensions["redis"]
+    for key in cache.scan_iter("skarp:throttle:*"):
+        cache.delete(key)
     drain(lms)
     yield
     fault(lms, "none")

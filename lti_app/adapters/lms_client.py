@@ -3,7 +3,8 @@
 Tokens (client_credentials with a private_key_jwt assertion) are cached in Redis per platform and
 scope set until shortly before they expire, and requested by one process at a time (a Redis lock),
 so a burst of grades costs one token, not one each. HTTP connections are reused per process, and
-every request goes through the outbound guard (lti_app.adapters.outbound: addresses, size, timeouts).
+every request goes through the outbound guard (lti_app.adapters.outbound: addresses, size, timeouts)
+and the platform's shared pace (lti_app.adapters.throttle: X-Rate-Limit-Remaining, 429).
 
 Lists (NRPS memberships, AGS line items) are paged by Canvas and Moodle with an RFC 8288
 `Link: <...>; rel="next"` header: `pages` follows it, on the first page's origin only and for a
@@ -28,6 +29,7 @@ import requests
 
 from lti_app.adapters import outbound
 from lti_app.adapters.orm import Platform, ToolKey
+from lti_app.adapters.throttle import PlatformThrottle, Throttled
 from lti_app.observability import metrics
 
 CONNECT_TIMEOUT = 5.0
@@ -102,6 +104,7 @@ class LmsClient:
         self.key = key
         self.cache = cache
         self.http = http
+        self.throttle = PlatformThrottle(cache, platform.id)
 
     # --- tokens ---------------------------------------------------------------------------------
 
@@ -123,6 +126,13 @@ class LmsClient:
             self.cache.set(key, json.dumps({"access_token": token}), ex=ttl)
             return token
 
+    def _wait_turn(self) -> None:
+        """This platform's shared pace (adapters.throttle); a long wait gives the work back."""
+        try:
+            self.throttle.before()
+        except Throttled as pause:
+            raise LmsError(str(pause), retry_after=pause.seconds) from None
+
     def forget_token(self, scopes: tuple[str, ...]) -> None:
         self.cache.delete(self._token_key(scopes))
 
@@ -143,6 +153,7 @@ class LmsClient:
             algorithm="RS256",
             headers={"kid": self.key.kid},
         )
+        self._wait_turn()
         try:
             response = self.http.post(
                 self.platform.auth_token_url,
@@ -157,6 +168,7 @@ class LmsClient:
         except requests.RequestException as error:
             raise LmsError(f"token request failed: {error}") from None
         metrics.lms_responded("token", response.status_code)
+        self.throttle.after(response)
         body = _check(response).json()
         return body["access_token"], int(body.get("expires_in", 3600))
 
@@ -169,11 +181,13 @@ class LmsClient:
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.token(scopes)}", "Accept": accept}
             headers.update(kwargs.pop("headers", {}))
+            self._wait_turn()
             try:
                 response = self.http.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
             except requests.RequestException as error:
                 raise LmsError(f"{method} {url} failed: {error}") from None
             metrics.lms_responded("service", response.status_code)
+            self.throttle.after(response)
             if response.status_code == 401 and attempt == 1:
                 self.forget_token(scopes)
                 continue

@@ -1,13 +1,17 @@
 """Deliver queued grades to LMS gradebooks (AGS), never losing one and never sending one twice at once.
 
 A worker leases due deliveries (an atomic compare-and-set on `locked_until`, with SKIP LOCKED on
-PostgreSQL so workers don't queue behind each other), then for each: finds or creates the line
-item, posts the Score, reads the result back (synced = the LMS confirmed it), and releases the
-lease. 5xx, 429 (honouring Retry-After), timeouts and network errors are retried with exponential
-backoff and full jitter; other 4xx are failed with the platform's message. So are the tool's own
-faults on the way (Redis flushed or down, a lock lost, a malformed LMS answer): a grade is retried,
-a worker never dies of them. A worker killed mid-delivery leaves its lease to expire, and another
-worker delivers the grade; a live worker keeps its leases (services.grade_worker renews them).
+PostgreSQL so workers don't queue behind each other), then delivers them concurrently (a bounded
+thread pool, each delivery on its own database session, sharing one keep-alive HTTP pool and the
+platform's pace, adapters.throttle): finds the line item (remembered per link in Redis) or creates
+it, posts the Score, and releases the lease. A 2xx answer to the Score POST is the LMS's
+confirmation (synced); the gradebook is read back only when the outcome is ambiguous: a retried
+POST answered 409/400 may mean the first one landed. 5xx, 429 (honouring Retry-After), timeouts
+and network errors are retried with exponential backoff and full jitter; other 4xx are failed with
+the platform's message. So are the tool's own faults on the way (Redis flushed or down, a lock
+lost, a malformed LMS answer): a grade is retried, a worker never dies of them. A worker killed
+mid-delivery leaves its lease to expire, and another worker delivers the grade; a live worker keeps
+its leases (services.grade_worker renews them).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import random
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,7 +41,7 @@ from lti_app.adapters.lms_client import (
     LmsError,
     service_url,
 )
-from lti_app.adapters.orm import GradeDelivery, Platform, utcnow
+from lti_app.adapters.orm import GradeDelivery, Platform, ToolKey, utcnow
 from lti_app.lti.keys import signing_key
 from lti_app.observability import metrics
 
@@ -118,24 +123,24 @@ def deliver(
     worker: str,
     timeout: float = 15.0,
     lease: timedelta = LEASE,
+    *,
+    platform: Platform | None = None,
+    key: ToolKey | None = None,
 ) -> Outcome:
     """Send one leased delivery and record what happened (only while the lease is still ours).
 
     Whatever fails on the way to the LMS becomes a retry with backoff, never a dead worker. Only
-    database errors propagate: nothing can be recorded then, and the lease lapses."""
-    platform = session.get(Platform, delivery.platform_id)
-    client = LmsClient(platform, signing_key(session), cache, timeout=timeout)
+    database errors propagate: nothing can be recorded then, and the lease lapses. `platform` and
+    `key` may be given already loaded (run_once loads them once per batch)."""
+    platform = platform or session.get(Platform, delivery.platform_id)
+    client = LmsClient(platform, key or signing_key(session), cache, timeout=timeout)
     try:
         lineitem = delivery.lineitem_url or _lineitem_for_link(client, cache, delivery, timeout)
         if not renew(session, [delivery.id], worker, lease):
             log.warning("grade %s: lease lost before the score was sent; left to its new holder", delivery.id)
             return Outcome("retrying", "lease lost")
         _post_score(client, lineitem, delivery, platform)
-        outcome = Outcome(
-            "synced" if _confirmed(client, lineitem, delivery) else "retrying", lineitem_url=lineitem
-        )
-        if outcome.status == "retrying":
-            outcome.error = "the LMS accepted the score but does not show it yet"
+        outcome = Outcome("synced", lineitem_url=lineitem)
     except LmsError as error:
         outcome = Outcome(
             "retrying" if error.retryable else "failed", str(error), error.status, error.retry_after
@@ -179,8 +184,9 @@ def release(session: Session, worker: str, ids: list[int] | None = None) -> int:
 
 
 def _post_score(client: LmsClient, lineitem: str, delivery: GradeDelivery, platform: Platform) -> None:
-    """POST the Score. A request that timed out may still have landed: then the retry meets 409
-    (Moodle: timestamp not later) or 400 (Canvas: older score), and the gradebook already shows it."""
+    """POST the Score; returning means the LMS took it. A request that timed out may still have
+    landed: then the retry meets 409 (Moodle: timestamp not later) or 400 (Canvas: older score), and
+    only then is the gradebook read back, to tell "already there" from a real refusal."""
     try:
         client.call(
             "POST",
@@ -355,18 +361,49 @@ def run_once(
     lease: timedelta = LEASE,
     stopping: Callable[[], bool] = lambda: False,
     on_claim: Callable[[list[int]], None] = lambda _ids: None,
+    concurrency: int = 1,
 ) -> int:
-    """Claim and deliver what is due; returns how many were attempted. `on_claim` hears which
-    grades were leased (the worker's lease keeper renews them). When `stopping()` turns true, the
-    grades not yet started are released for other workers at once."""
+    """Claim and deliver what is due, up to `concurrency` at once; returns how many were attempted.
+    `on_claim` hears which grades were leased (the worker's lease keeper renews them). When
+    `stopping()` turns true, the grades not yet started are released for other workers at once.
+
+    Each delivery runs on its own database session (a Session is not shared between threads); the
+    batch's platforms and the signing key are loaded once and handed over as detached snapshots."""
     batch = claim(session, worker, limit, lease)
     on_claim([d.id for d in batch])
-    for done, delivery in enumerate(batch):
+    if not batch:
+        return 0
+    key = signing_key(session)
+    wanted = {d.platform_id for d in batch}
+    platforms = {p.id: p for p in session.scalars(select(Platform).where(Platform.id.in_(wanted)))}
+    session.expunge_all()  # read-only snapshots from here on, safe to read from the pool's threads
+    bind = session.get_bind()
+
+    def one(delivery: GradeDelivery) -> bool:
         if stopping():
-            release(session, worker, [d.id for d in batch[done:]])
-            return done
-        deliver(session, cache, delivery, worker, timeout, lease)
-    return len(batch)
+            return False
+        with Session(bind, expire_on_commit=False) as own:
+            deliver(
+                own,
+                cache,
+                delivery,
+                worker,
+                timeout,
+                lease,
+                platform=platforms[delivery.platform_id],
+                key=key,
+            )
+        return True
+
+    if concurrency <= 1:
+        started = [one(delivery) for delivery in batch]
+    else:
+        with ThreadPoolExecutor(min(concurrency, len(batch)), thread_name_prefix="deliver") as pool:
+            started = list(pool.map(one, batch))
+    left = [delivery.id for delivery, ran in zip(batch, started, strict=True) if not ran]
+    if left:
+        release(session, worker, left)
+    return len(batch) - len(left)
 
 
 def resync(session: Session, delivery_ids: list[int]) -> int:

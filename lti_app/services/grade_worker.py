@@ -33,7 +33,8 @@ MAX_PAUSE_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    batch: int = 10  # grades leased per round
+    batch: int = 32  # grades leased per round
+    concurrency: int = 8  # deliveries in flight at once (threads; each LMS call waits on the network)
     idle: float = 1.0  # seconds to wait when nothing is due
     timeout: float = 15.0  # each LMS request's read timeout
     lease: float = 30.0  # seconds before a dead worker's grades go to another
@@ -149,7 +150,15 @@ def _round(
 ) -> int:
     try:
         return delivery.run_once(
-            session, cache, worker, settings.batch, settings.timeout, lease, stop.is_set, keeper.hold
+            session,
+            cache,
+            worker,
+            settings.batch,
+            settings.timeout,
+            lease,
+            stop.is_set,
+            keeper.hold,
+            concurrency=settings.concurrency,
         )
     finally:
         keeper.clear()  # renew nothing this round left behind: after a fault, it lapses

@@ -1,13 +1,20 @@
-"""Grade passback throughput: a few thousand graded attempts for a few hundred learners, delivered by
-grade workers (`flask --app lti_app worker`, separate processes) to the sandbox LMS over HTTP.
+"""Grade passback: how many scores a second reach the LMS, and how soon after the learner submits.
+
+Grade workers (`flask --app lti_app worker`, separate processes, each delivering concurrently) send
+scores to the sandbox LMS (its own gunicorn) over HTTP, in two phases (issue 13, point 1):
+
+1. capacity: a backlog of one graded attempt per learner is queued with no worker running; then the
+   workers start and drain it. Scores per second = synced grades / (last synced - first synced).
+2. burst: with the workers running, every learner submits again, spread evenly over --burst-seconds
+   (1,000 submits in 10 s by default). Submit-to-confirmed latency p50/p99 (from the attempt's
+   submit to the LMS's 2xx), and that every grade landed exactly once.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/skarp_bench \\
-    REDIS_URL=redis://127.0.0.1:6379/14 python benchmarks/passback_benchmark.py [--learners N] [--attempts M]
+    REDIS_URL=redis://127.0.0.1:6379/14 python benchmarks/passback_benchmark.py [--learners N]
 
-Reports scores delivered per second, token requests, and submit-to-gradebook latency (p50/p99,
-from the attempt's submit to the LMS confirming the score). Attempts are submitted through the
-service layer (the code the submit button runs), while the workers deliver. Loopback only.
-The database named in DATABASE_URL is emptied first: point it at a scratch database.
+Attempts are submitted through the service layer (the code the submit button runs). Loopback only.
+The database named in DATABASE_URL is emptied first: point it at a scratch database. Exits 1 when a
+target is missed (>= 200 scores/s, p50 < 1 s, p99 < 3 s, 0 failed, one score per grade).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -65,11 +73,18 @@ def add_learners(sandbox_app, count: int) -> list[str]:
         return subs
 
 
+TARGETS = {"scores_per_second": 200.0, "latency_p50_s": 1.0, "latency_p99_s": 3.0}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=300)
-    parser.add_argument("--attempts", type=int, default=10, help="graded attempts per learner")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--learners", type=int, default=1000, help="grades per phase (one per learner)")
+    parser.add_argument(
+        "--burst-seconds", type=float, default=10.0, help="phase 2 spreads its submits over this"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="grade worker processes")
+    parser.add_argument("--concurrency", type=int, default=8, help="deliveries in flight per worker")
+    parser.add_argument("--submitters", type=int, default=4, help="threads submitting attempts")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/skarp_bench")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -97,14 +112,18 @@ def main() -> int:
         "SANDBOX_DATABASE_URL": f"sqlite:///{folder / 's.sqlite3'}",
         "SANDBOX_SECRET_KEY": "bench",
     }
-    # The LMS in its own process (gunicorn), so the submitting process doesn't slow it down.
+    # The LMS in its own processes (gunicorn), so the submitting process doesn't slow it down.
     sandbox = start_gunicorn(
         "lti_app.sandbox:create_sandbox_app()",
         sandbox_port,
         sandbox_env,
+        workers=2,
         threads=8,
         ready_path="/.well-known/openid-configuration",
     )
+    worker_command = [sys.executable, "-m", "flask", "--app", "lti_app", "worker", "--idle", "0.05"]
+    worker_command += ["--concurrency", str(args.concurrency)]
+    workers: list[subprocess.Popen] = []
     with serve(tool_app, tool_port):
         try:
             lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)
@@ -115,79 +134,112 @@ def main() -> int:
                 link_id = add_resource_link(
                     session, tool, get_course(session), "Check", custom={"assessment": "knowledge-check"}
                 ).link_id
+            submit = Submitter(tool_app, link_id, sandbox_url)
+            print(f"phase 1: queueing {len(learners)} grades with no worker running", flush=True)
+            backlog = submit.all(learners, round_number=0, seconds=0.0, threads=args.submitters)
             workers = [
                 subprocess.Popen(
-                    [sys.executable, "-m", "flask", "--app", "lti_app", "worker", "--idle", "0.2"],
-                    cwd=ROOT,
-                    env={**os.environ, **env},
-                    stdout=subprocess.DEVNULL,
+                    worker_command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL
                 )
                 for _ in range(args.workers)
             ]
-            try:
-                submitted, submit_seconds = submit_attempts(
-                    tool_app, lms, link_id, sandbox_url, learners, args.attempts
-                )
-                finished = wait_until_delivered(tool_app, timeout=600)
-            finally:
-                for worker in workers:
-                    worker.terminate()
-                    worker.wait(timeout=30)
-            result = measure(tool_app, sandbox_url, submitted, submit_seconds, finished)
+            wait_until_delivered(tool_app, timeout=600)
+            capacity = measure(tool_app, backlog)
+            print(
+                f"phase 2: {len(learners)} submits over {args.burst_seconds:.0f} s, workers running",
+                flush=True,
+            )
+            burst = submit.all(learners, round_number=1, seconds=args.burst_seconds, threads=args.submitters)
+            wait_until_delivered(tool_app, timeout=600)
+            latency = measure(tool_app, burst)
+            posts = score_posts(sandbox_url)
+            tokens = requests.get(f"{sandbox_url}/sandbox/requests", params={"kind": "token"}, timeout=60)
         finally:
+            for worker in workers:
+                worker.terminate()
+                worker.wait(timeout=30)
             sandbox.terminate()
             sandbox.wait(timeout=30)
-    report(result, args)
-    return 0
-
-
-def submit_attempts(
-    tool_app, lms: Lms, link_id: str, sandbox_url: str, learners: list[str], per_learner: int
-):
-    """Each learner answers the knowledge check `per_learner` times; interleaved, as a class would."""
-    content = tool_app.extensions["content"]
-    gradebook = {
-        "scope": [AGS + "scope/lineitem", AGS + "scope/score", AGS + "scope/result.readonly"],
-        "lineitems": f"{sandbox_url}/api/courses/course-1/lineitems",
+    result = {
+        "scores_per_second": capacity["per_second"],
+        "capacity_grades": capacity["synced"],
+        "latency_p50_s": latency["p50"],
+        "latency_p99_s": latency["p99"],
+        "burst_submit_seconds": burst.seconds,
+        "burst_grades": latency["synced"],
+        "failed": capacity["failed"] + latency["failed"],
+        "score_posts": posts,
+        "token_requests": len(tokens.json()["requests"]),
     }
-    platform_id = None
-    started = time.monotonic()
-    count = 0
-    with tool_app.app_context():
-        session = tool_app.extensions["db_session"]()
-        from lti_app.adapters.orm import Platform
+    return report(result, args)
 
-        platform_id = session.scalar(select(Platform.id))
-        for round_number in range(per_learner):
-            for n, sub in enumerate(learners):
-                ctx = LaunchContext(
-                    launch_id=f"bench-{sub}",
-                    platform_id=platform_id,
-                    deployment_id="deployment-1",
-                    user_sub=sub,
-                    user_name=sub,
-                    roles=["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-                    context_id="course-1",
-                    context_title="",
-                    resource_link_id=link_id,
-                    assessment_id="knowledge-check",
-                    message_type="LtiResourceLinkRequest",
-                    claims={
-                        AGS + "claim/endpoint": gradebook,
-                        "https://purl.imsglobal.org/spec/lti/claim/resource_link": {
-                            "id": link_id,
-                            "title": "Check",
-                        },
-                    },
-                )
-                attempt = attempt_service.start_attempt(session, content, ctx, "knowledge-check")
-                for number in (1, 2):
-                    attempt_service.save_answer(
-                        session, content, attempt, number, (n + round_number + number) % 4
-                    )
-                attempt_service.submit(session, content, attempt)
-                count += 1
-    return count, time.monotonic() - started
+
+class Submitted:
+    def __init__(self, ids: list[int], seconds: float):
+        self.ids, self.seconds = ids, seconds
+
+
+class Submitter:
+    """Learners answer and submit the knowledge check through the service layer, from a few threads
+    (each with its own database session), paced to spread the submits evenly over `seconds`."""
+
+    def __init__(self, tool_app, link_id: str, sandbox_url: str):
+        self.tool_app, self.link_id = tool_app, link_id
+        self.gradebook = {
+            "scope": [AGS + "scope/lineitem", AGS + "scope/score", AGS + "scope/result.readonly"],
+            "lineitems": f"{sandbox_url}/api/courses/course-1/lineitems",
+        }
+        with tool_app.app_context():
+            from lti_app.adapters.orm import Platform
+
+            self.platform_id = tool_app.extensions["db_session"]().scalar(select(Platform.id))
+
+    def all(self, learners: list[str], *, round_number: int, seconds: float, threads: int) -> Submitted:
+        started = time.monotonic()
+        interval = seconds / max(1, len(learners))
+
+        def one(index: int) -> int:
+            due = started + index * interval
+            if (wait := due - time.monotonic()) > 0:
+                time.sleep(wait)
+            with self.tool_app.app_context():
+                session = self.tool_app.extensions["db_session"]()
+                try:
+                    return self._submit(session, learners[index], index + round_number)
+                finally:
+                    self.tool_app.extensions["db_session"].remove()
+
+        with ThreadPoolExecutor(threads) as pool:
+            ids = list(pool.map(one, range(len(learners))))
+        return Submitted(ids, time.monotonic() - started)
+
+    def _submit(self, session, sub: str, seed: int) -> int:
+        content = self.tool_app.extensions["content"]
+        ctx = LaunchContext(
+            launch_id=f"bench-{sub}",
+            platform_id=self.platform_id,
+            deployment_id="deployment-1",
+            user_sub=sub,
+            user_name=sub,
+            roles=[LEARNER_ROLE],
+            context_id="course-1",
+            context_title="",
+            resource_link_id=self.link_id,
+            assessment_id="knowledge-check",
+            message_type="LtiResourceLinkRequest",
+            claims={
+                AGS + "claim/endpoint": self.gradebook,
+                "https://purl.imsglobal.org/spec/lti/claim/resource_link": {
+                    "id": self.link_id,
+                    "title": "Check",
+                },
+            },
+        )
+        attempt = attempt_service.start_attempt(session, content, ctx, "knowledge-check")
+        for number in (1, 2):
+            attempt_service.save_answer(session, content, attempt, number, (seed + number) % 4)
+        attempt_service.submit(session, content, attempt)
+        return attempt.id
 
 
 def wait_until_delivered(tool_app, timeout: float) -> float:
@@ -201,48 +253,64 @@ def wait_until_delivered(tool_app, timeout: float) -> float:
             )
             if waiting == 0:
                 return time.monotonic()
-            time.sleep(0.5)
+            time.sleep(0.2)
     raise RuntimeError("grades still waiting after the timeout")
 
 
-def measure(tool_app, sandbox_url: str, submitted: int, submit_seconds: float, finished: float) -> dict:
+def measure(tool_app, submitted: Submitted) -> dict:
     with tool_app.app_context():
         session = tool_app.extensions["db_session"]()
+        session.expire_all()
         rows = session.execute(
-            select(GradeDelivery.status, GradeDelivery.synced_at, Attempt.submitted_at).join(
-                Attempt, Attempt.id == GradeDelivery.attempt_id
-            )
+            select(GradeDelivery.status, GradeDelivery.synced_at, Attempt.submitted_at)
+            .join(Attempt, Attempt.id == GradeDelivery.attempt_id)
+            .where(Attempt.id.in_(submitted.ids))
         ).all()
     synced = [(s_at, sub_at) for status, s_at, sub_at in rows if status == "synced"]
     latencies = sorted((s_at - sub_at).total_seconds() for s_at, sub_at in synced)
-    first = min(sub_at for _, _, sub_at in rows)
-    last = max(s_at for s_at, _ in synced)
-    log = requests.get(f"{sandbox_url}/sandbox/requests", params={"kind": "token"}, timeout=30).json()
+    window = (max(s for s, _ in synced) - min(s for s, _ in synced)).total_seconds()
     return {
-        "attempts_submitted": submitted,
-        "submit_seconds": submit_seconds,
-        "deliveries": len(rows),
         "synced": len(synced),
-        "superseded": sum(status == "superseded" for status, _, _ in rows),
         "failed": sum(status == "failed" for status, _, _ in rows),
-        "delivered_per_second": len(synced) / max((last - first).total_seconds(), 1e-9),
-        "token_requests": len(log["requests"]),
-        "latency_p50_s": statistics.median(latencies),
-        "latency_p99_s": latencies[int(0.99 * (len(latencies) - 1))],
+        "per_second": (len(synced) - 1) / max(window, 1e-9),
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(0.99 * (len(latencies) - 1))],
     }
 
 
-def report(result: dict, args) -> None:
+def score_posts(sandbox_url: str) -> int:
+    log = requests.get(f"{sandbox_url}/sandbox/requests", params={"kind": "ags"}, timeout=60).json()
+    return sum(
+        r["method"] == "POST" and r["path"].endswith("/scores") and 200 <= r["status"] < 300
+        for r in log["requests"]
+    )
+
+
+def report(result: dict, args) -> int:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = os.getloadavg()[0]
     print(
-        f"machine: {machine}; {args.learners} learners x {args.attempts} attempts,"
-        f" {args.workers} grade worker processes"
+        f"machine: {machine}, load average {load:.1f}; {args.learners} learners, {args.workers} grade worker"
+        f" processes x {args.concurrency} deliveries in flight"
     )
     for key, value in result.items():
         print(f"{key:<22} {value:.3f}" if isinstance(value, float) else f"{key:<22} {value}")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "passback.json").write_text(json.dumps({"machine": machine, **result}, indent=2))
+    (out / "passback.json").write_text(json.dumps({"machine": machine, "load": load, **result}, indent=2))
+    missed = [
+        f"{name} {result[name]:.2f} (target {'>=' if name == 'scores_per_second' else '<'} {target})"
+        for name, target in TARGETS.items()
+        if (result[name] < target if name == "scores_per_second" else result[name] >= target)
+    ]
+    if result["failed"]:
+        missed.append(f"{result['failed']} grades failed")
+    grades = result["capacity_grades"] + result["burst_grades"]
+    if result["score_posts"] != grades:
+        missed.append(f"{result['score_posts']} scores posted for {grades} grades (exactly once each)")
+    for line in missed:
+        print(f"MISSED: {line}", file=sys.stderr)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -137,9 +137,10 @@ def main() -> int:
             submit = Submitter(tool_app, link_id, sandbox_url)
             print(f"phase 1: queueing {len(learners)} grades with no worker running", flush=True)
             backlog = submit.all(learners, round_number=0, seconds=0.0, threads=args.submitters)
+            worker_log = (folder / "workers.log").open("w")  # JSON lines: read it when a grade fails
             workers = [
                 subprocess.Popen(
-                    worker_command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL
+                    worker_command, cwd=ROOT, env={**os.environ, **env}, stdout=worker_log, stderr=worker_log
                 )
                 for _ in range(args.workers)
             ]

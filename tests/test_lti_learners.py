@@ -57,12 +57,23 @@ def two_learners(lms):
     take_check(lms, LEARNER, right=2)
     take_check(lms, LEARNER_2, right=0)
     take_check(lms, LEARNER_2, right=1)
+    left_by_an_earlier_version(lms)
     blank_diagnostic(lms, LEARNER)
     blank_diagnostic(lms, LEARNER_2)
     drain(lms)
     with lms.tool_app.app_context():
         platform = lms.db().scalar(select(Platform))
     return platform
+
+
+def left_by_an_earlier_version(lms) -> None:
+    """Versions before the cohort work let pylti1p3 keep a copy of every id_token body in Redis for a
+    day (`lti1p3-launch-<uuid>`); the tool no longer writes them, but after an upgrade such copies are
+    still there for up to a day, and the data-rights commands must still find and erase them."""
+    cache = lms.tool_app.extensions["redis"]
+    for launch in lms.db().scalars(select(LaunchRecord)):
+        body = {"sub": launch.user_sub, "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0"}
+        cache.set(f"lti1p3-{launch.id.removeprefix('lti1p3-')}", json.dumps(body), ex=86_400)
 
 
 def held(lms, platform, sub):

@@ -129,6 +129,14 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             self._validated = False
             raise
 
+    def save_launch_data(self) -> StrictMessageLaunch:
+        """Only the state's id_token hash (pylti1p3's check when a state comes back without its
+        cookie). The launch itself is kept by the tool (services.launches: the database and a
+        compact Redis copy) and this tool never reloads pylti1p3's copy, so storing the whole
+        id_token again (2.7 KB per launch for a day) would only cost Redis memory at cohort scale."""
+        self._session_service.set_state_valid(self._get_request_param("state"), self._get_id_token_hash())
+        return self
+
     def validate_state(self) -> StrictMessageLaunch:
         """The state cookie set at login, or, where the platform offers it, LTI Platform Storage."""
         state = self._get_request_param("state")

@@ -128,7 +128,7 @@ def render_sco(
     tracking: Tracking | None = None,
     runtime: str = "scorm",
 ) -> str:
-    """One SCO page; `runtime` picks the LMS API layer: "scorm" (scorm-runtime.js) or "cmi5" (cmi5-runtime.js)."""
+    """One SCO page; `runtime` picks its LMS API layer: "scorm" (scorm-runtime.js) or "cmi5"."""
     template = environment().get_template("scorm/sco.html")
     page_sco = Sco(sco.id, sco.title, tuple(for_the_page(part) for part in sco.pages), sco.mastery_score)
     return template.render(

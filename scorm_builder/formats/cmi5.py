@@ -110,7 +110,9 @@ def course_layout(content: CourseContent, multi_sco: bool) -> CourseLayout:
     lessons = tuple(part for part in content.chapter.parts if not isinstance(part, QuizPart))
     chapter = Sco("chapter", course.chapter_title, lessons, None)
     chapter_au = Au(chapter, course.description, _cmi5_tracking(course.tracking.single))
-    return CourseLayout(stem, course_iri(content), course.chapter_title, course.description, (chapter_au, check_au))
+    return CourseLayout(
+        stem, course_iri(content), course.chapter_title, course.description, (chapter_au, check_au)
+    )
 
 
 def _part_objectives(part: Part) -> list[str]:
@@ -179,14 +181,18 @@ def check_course_structure(data: bytes, files: set[str]) -> list[str]:
     except etree.XMLSyntaxError as error:
         return [f"{STRUCTURE_FILE}:{error.lineno}: not well-formed XML: {error.msg}"]
     schema = course_structure_schema()
-    problems = [f"{STRUCTURE_FILE}:{e.line}: {e.message}" for e in schema.error_log] if not schema.validate(document) else []
+    problems = []
+    if not schema.validate(document):
+        problems = [f"{STRUCTURE_FILE}:{e.line}: {e.message}" for e in schema.error_log]
     seen: dict[str, int] = {}
-    for element in document.iter(f"{{{CMI5_NS}}}course", f"{{{CMI5_NS}}}au", f"{{{CMI5_NS}}}block", f"{{{CMI5_NS}}}objective"):
+    named = (f"{{{CMI5_NS}}}{tag}" for tag in ("course", "au", "block", "objective"))
+    for element in document.iter(*named):
         iri = element.get("id")
         if iri is None:
             continue
         if iri in seen:
-            problems.append(f"{STRUCTURE_FILE}:{element.sourceline}: id {iri!r} is used twice (line {seen[iri]})")
+            line = element.sourceline
+            problems.append(f"{STRUCTURE_FILE}:{line}: id {iri!r} is used twice (line {seen[iri]})")
         seen[iri] = element.sourceline
     for url in document.iter(f"{{{CMI5_NS}}}url"):
         if (url.text or "").strip() not in files:

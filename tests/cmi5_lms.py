@@ -77,6 +77,7 @@ class Session:
     au: Au
     actor: dict
     launch_mode: str
+    mastery_score: float | None  # LMS.LaunchData's: the course's, or what the LMS set for this launch
     token: str
     fetch_key: str
     fetched: bool = False
@@ -116,16 +117,17 @@ class Cmi5Lms:
         return_url: str | None = None,
     ) -> str:
         au = self.aus[au_id]
+        mastery = au.mastery_score if mastery_score is None else mastery_score
         session = Session(
             id=str(uuid.uuid4()),
             registration=registration or str(uuid.uuid4()),
             au=au,
             actor={"objectType": "Agent", "account": {"homePage": self.base_url, "name": learner}},
             launch_mode=launch_mode,
+            mastery_score=mastery,
             token=secrets.token_urlsafe(24),
             fetch_key=secrets.token_urlsafe(16),
         )
-        mastery = au.mastery_score if mastery_score is None else mastery_score
         launch_data: dict = {
             "contextTemplate": {
                 "contextActivities": {"grouping": [{"objectType": "Activity", "id": au.id}]},
@@ -311,7 +313,7 @@ class Cmi5Lms:
         if result.get("success") is not (verb == "passed"):
             refuse(f"{verb} needs result.success {str(verb == 'passed').lower()}")
         score = result.get("score")
-        mastery = session.au.mastery_score
+        mastery = session.mastery_score
         if mastery is None:
             return
         if not isinstance(score, dict) or not isinstance(score.get("scaled"), int | float):

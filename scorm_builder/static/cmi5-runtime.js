@@ -106,10 +106,12 @@
     if (this.retryTimer) global.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.inflight = true;
-    var sent = batch.length ? this._request("POST", this.endpoint + "statements", batch, keepalive) : Promise.resolve();
+    function post() { return batch.length ? self._request("POST", self.endpoint + "statements", batch, keepalive) : null; }
+    function put() { return state ? self._request("PUT", self._stateUrl(), state, keepalive) : null; }
+    // The progress document follows its statements; when the page is going away both leave at once,
+    // as keepalive requests, since nothing can be sent after the page is gone.
+    var sent = keepalive ? Promise.all([post(), put()]) : Promise.resolve(post()).then(put);
     sent.then(function () {
-      return state ? self._request("PUT", self._stateUrl(), state, keepalive) : null;
-    }).then(function () {
       self.pending.splice(0, batch.length);
       if (self.state === state) self.state = null;
       self.retries = 0;

@@ -361,3 +361,16 @@ def test_the_lrs_refuses_what_breaks_the_cmi5_rules(lms):
         "completed after terminated",
     ]
     del lms.rejected[before:]  # refused on purpose: the other tests assert there is nothing here
+
+
+def test_au_pages_have_no_axe_violations_and_fit_a_phone(browser, lms):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    sco = open_au(page, lms.launch(CHECK_AU))
+    rt.answer(sco, "Improve")
+    page.add_script_tag(path=str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", rt.WCAG_AA)
+    assert result["passes"], "axe-core did not run its checks"
+    assert [v["id"] for v in result["violations"]] == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()

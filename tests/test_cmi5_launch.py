@@ -20,7 +20,8 @@ import pytest
 from scorm_builder.formats.cmi5 import build_cmi5
 
 from . import test_scorm_runtime as rt
-from .cmi5_lms import CATEGORY_CMI5, CATEGORY_MOVE_ON, SESSION_ID, VERBS, cmi5_lms
+from .cmi5_lms import cmi5_lms
+from .cmi5_rules import CATEGORY_CMI5, CATEGORY_MOVE_ON, SESSION_ID, VERBS
 from .conftest import ROOT
 
 pytestmark = pytest.mark.browser

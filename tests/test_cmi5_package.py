@@ -110,6 +110,7 @@ def test_au_pages_load_the_cmi5_runtime_and_scorm_pages_keep_theirs(courses, bui
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts == [
         "assets/cmi5.umd.js",
+        "assets/cmi5-transport.js",
         "assets/cmi5-runtime.js",
         "assets/suspend-data.js",
         "assets/sco-activities.js",

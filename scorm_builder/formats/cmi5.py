@@ -36,6 +36,7 @@ ASSETS = {
     "assets/skarp.css": TEMPLATES_DIR / "static" / "skarp.css",
     "assets/cmi5.umd.js": STATIC_DIR / "cmi5.umd.js",
     "assets/cmi5.umd.js.LICENSE.txt": STATIC_DIR / "cmi5.umd.js.LICENSE.txt",
+    "assets/cmi5-transport.js": STATIC_DIR / "cmi5-transport.js",
     "assets/cmi5-runtime.js": STATIC_DIR / "cmi5-runtime.js",
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
     "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",

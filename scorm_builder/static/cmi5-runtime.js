@@ -1,6 +1,7 @@
 /*
  * Skarp cmi5 runtime: the SkarpScorm.Runtime interface sco-app.js uses (see scorm-runtime.js), over
- * cmi5 and xAPI instead of a SCORM API object. Loaded after cmi5.umd.js (@xapi/cmi5, window.Cmi5).
+ * cmi5 and xAPI instead of a SCORM API object. Loaded after cmi5.umd.js (@xapi/cmi5, window.Cmi5)
+ * and cmi5-transport.js.
  *
  * The cmi5 launch is asynchronous (the fetch URL's auth token, LMS.LaunchData, the saved progress),
  * so this file runs it first and loads sco-app.js when it is done; with no cmi5 launch parameters
@@ -17,8 +18,7 @@
  *    any) or from pagehide as a last resort (the LMS records "abandoned" if even that is lost);
  *  - the progress (bookmark, suspend data, status, score) as a State API document, written after
  *    the statements it reflects, and read back on the next launch to resume.
- * Statements go in order, every pending one in one POST (a statement keeps its id when resent, so a
- * retry cannot duplicate it); a refused send is retried after 1, 3, 10 and then every 30 seconds.
+ * Statements and the progress go through cmi5-transport.js (in order, retried; see its header).
  * In Browse and Review launch modes no completed/passed/failed statement is sent (cmi5 9.5.1).
  */
 (function (global) {
@@ -26,8 +26,6 @@
 
   var Cmi5 = global.Cmi5;
   var STATE_ID = "https://skarp.dev/xapi/state/progress";
-  var XAPI_VERSION = "1.0.3";
-  var RETRY_DELAYS_MS = [1000, 3000, 10000, 30000];
   var EXPERIENCED = { id: "http://adlnet.gov/expapi/verbs/experienced", display: { "en-US": "experienced" } };
   var COMPLETE = { passed: true, completed: true, failed: true };
   var launch = { cmi5: null, transport: null, saved: null, error: null };
@@ -41,102 +39,8 @@
     return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
   }
 
-  function message(error) {
-    var response = error && error.response;
-    if (response) return "HTTP " + response.status + " from " + ((error.config && error.config.url) || "the LMS");
-    return String((error && error.message) || error);
-  }
-
-  // --- transport: statements in order, then the progress document ----------------------------
-
-  function Transport(cmi5) {
-    this.cmi5 = cmi5;
-    var endpoint = cmi5.launchParameters.endpoint;
-    this.endpoint = endpoint.charAt(endpoint.length - 1) === "/" ? endpoint : endpoint + "/";
-    this.pending = []; // statements not yet acknowledged, oldest first
-    this.state = null; // the progress document still to write, or null
-    this.inflight = false;
-    this.again = false;
-    this.retries = 0;
-    this.retryTimer = null;
-    this.lastOk = true;
-    this.onResult = function () {};
-    this.onDrained = null;
-  }
-
-  Transport.prototype._request = function (method, url, body, keepalive) {
-    return global.fetch(url, {
-      method: method,
-      keepalive: keepalive,
-      headers: {
-        Authorization: "Basic " + this.cmi5.getAuthToken(),
-        "X-Experience-API-Version": XAPI_VERSION,
-        "Content-Type": "application/json"
-      },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status + " from " + method + " " + url);
-    });
-  };
-
-  Transport.prototype._stateUrl = function () {
-    var p = this.cmi5.launchParameters;
-    return this.endpoint + "activities/state?" + [
-      "activityId=" + encodeURIComponent(p.activityId),
-      "agent=" + encodeURIComponent(JSON.stringify(p.actor)),
-      "stateId=" + encodeURIComponent(STATE_ID),
-      "registration=" + encodeURIComponent(p.registration)
-    ].join("&");
-  };
-
-  Transport.prototype.add = function (statement) {
-    this.pending.push(statement);
-  };
-
-  /** Send what is pending; keepalive (the page is going away) sends now even if a send is in flight. */
-  Transport.prototype.flush = function (keepalive) {
-    if (this.inflight && !keepalive) {
-      this.again = true;
-      return;
-    }
-    var batch = this.pending.slice();
-    var state = this.state;
-    if (!batch.length && !state) return;
-    var self = this;
-    if (this.retryTimer) global.clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    this.inflight = true;
-    function post() { return batch.length ? self._request("POST", self.endpoint + "statements", batch, keepalive) : null; }
-    function put() { return state ? self._request("PUT", self._stateUrl(), state, keepalive) : null; }
-    // The progress document follows its statements; when the page is going away both leave at once,
-    // as keepalive requests, since nothing can be sent after the page is gone.
-    var sent = keepalive ? Promise.all([post(), put()]) : Promise.resolve(post()).then(put);
-    sent.then(function () {
-      self.pending.splice(0, batch.length);
-      if (self.state === state) self.state = null;
-      self.retries = 0;
-      self._done(true);
-    }, function (error) {
-      if (global.console) global.console.warn("cmi5: send failed: " + message(error));
-      var delay = RETRY_DELAYS_MS[Math.min(self.retries++, RETRY_DELAYS_MS.length - 1)];
-      self.retryTimer = global.setTimeout(function () { self.flush(false); }, delay);
-      self._done(false);
-    });
-  };
-
-  Transport.prototype._done = function (ok) {
-    this.inflight = false;
-    this.lastOk = ok;
-    this.onResult(ok);
-    if (ok && (this.again || this.pending.length || this.state)) {
-      this.again = false;
-      this.flush(false);
-    } else if (ok && this.onDrained) {
-      var drained = this.onDrained;
-      this.onDrained = null;
-      drained();
-    }
-  };
+  var Transport = global.SkarpCmi5Transport.Transport; // cmi5-transport.js
+  var message = global.SkarpCmi5Transport.message;
 
   // --- the launch: library first, then our saved progress, then the page ---------------------
 
@@ -172,7 +76,7 @@
       launch.error = { call: "launch", element: "", code: "", message: message(error), diagnostic: "" };
       return app();
     }
-    var transport = new Transport(cmi5);
+    var transport = new Transport(cmi5, STATE_ID);
     // Every statement the library builds goes through the ordered queue.
     cmi5.sendXapiStatement = function (statement, options) {
       var final = options && typeof options.transform === "function" ? options.transform(statement) : statement;

@@ -61,6 +61,7 @@ class Cmi5Lms:
     state: dict[tuple[str, str, str, str], bytes] = field(default_factory=dict)
     registrations: dict[str, list[str]] = field(default_factory=dict)  # "registration au" -> verbs
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, Authorization
+    fail_next: int = 0  # answer the next statement POSTs with 503, as an LRS that is briefly down
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- what the LMS does ------------------------------------------------------------------
@@ -289,6 +290,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not (self.headers.get("X-Experience-API-Version") or "").startswith("1.0"):
             raise Refused(400, "X-Experience-API-Version header missing")
         if resource == "statements" and method == "POST":
+            with self.lms.lock:
+                down, self.lms.fail_next = self.lms.fail_next > 0, max(0, self.lms.fail_next - 1)
+            if down:
+                raise Refused(503, "the LRS is down for a moment")
             try:
                 body = json.loads(self._body())
             except ValueError:

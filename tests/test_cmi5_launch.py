@@ -246,6 +246,27 @@ def test_leaving_without_save_and_exit_still_terminates(page, lms):
     assert lms.saved_state(CHECK_AU, registration, STATE_ID)["status"] == "failed"
 
 
+def test_statements_the_lrs_refused_are_sent_again_in_order(page, lms):
+    url = lms.launch(CHECK_AU)
+    registration = launch_params(url)["registration"]
+    sco = open_au(page, url)
+    warning = page.get_by_text("The LMS did not confirm the last save")
+    lms.fail_next = 2
+    rt.answer(sco, "Improve")
+    warning.wait_for(state="visible")
+    warning.wait_for(state="hidden", timeout=15_000)  # retried after 1 and 3 seconds
+    sco.get_by_role("button", name="Next →").click()
+    rt.answer(sco, rt.QUIZ_2_RIGHT)
+    save_and_exit(page)
+    wait_for_verb(lms, registration, "terminated")
+    assert_clean(lms, registration)
+    statements = lms.au_statements(registration)
+    assert len({s["id"] for s in statements}) == len(statements), "nothing stored twice"
+    stamps = [s["timestamp"] for s in statements]
+    assert stamps == sorted(stamps), "stored in the order the AU made them"
+    assert lms.verbs(registration).count("answered") == 2
+
+
 # --- a lesson AU, browse mode, preview -----------------------------------------------------------------
 
 

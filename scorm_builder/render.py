@@ -121,8 +121,14 @@ def _json_for_script(data: dict) -> Markup:
 
 
 def render_sco(
-    sco: Sco, content: CourseContent, *, package_title: str, tracking: Tracking | None = None
+    sco: Sco,
+    content: CourseContent,
+    *,
+    package_title: str,
+    tracking: Tracking | None = None,
+    runtime: str = "scorm",
 ) -> str:
+    """One SCO page; `runtime` picks its LMS API layer: "scorm" (scorm-runtime.js) or "cmi5"."""
     template = environment().get_template("scorm/sco.html")
     page_sco = Sco(sco.id, sco.title, tuple(for_the_page(part) for part in sco.pages), sco.mastery_score)
     return template.render(
@@ -134,4 +140,5 @@ def render_sco(
         config_json=_json_for_script(sco_config(sco, content, tracking)),
         show_nav=len(sco.pages) > 1,
         summary=chapter_summary(sco, content),
+        runtime=runtime,
     )

@@ -330,7 +330,10 @@
     this.suspendData = this.get(elements.suspendData);
     this.scoreRaw = this.get(elements.scoreRaw);
     this.lmsPassMark = this.adapter.readPassMark(this);
-    if (this.lmsPassMark) this.lmsMasteryScore = (parseFloat(this.lmsPassMark.text) * 100) / this.lmsPassMark.per;
+    if (this.lmsPassMark) {
+      var mark = parseFloat(this.lmsPassMark.text); // percent for display; 2004's fraction has <= 7 decimals
+      this.lmsMasteryScore = this.lmsPassMark.per === 100 ? mark : Math.round(mark * 1e7) / 1e5;
+    }
     return true;
   };
 

@@ -36,6 +36,25 @@ def built_2004(content, tmp_path_factory):
     return {package.layout.name: package for package in packages}
 
 
+@pytest.fixture
+def page(browser):
+    """A page whose `errors` also collect the runtime's warnings: every value the LMS refused."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    context.on("page", lambda popup: popup.on("pageerror", lambda error: page.errors.append(str(error))))
+
+    def refused(message) -> None:
+        if message.type == "warning" and message.text.startswith("SCORM "):
+            page.errors.append(message.text)
+
+    page.on("console", refused)
+    context.on("page", lambda popup: popup.on("console", refused))
+    yield page
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def server_2004(built_2004):
     with serve([package.path for package in built_2004.values()]) as url:
@@ -178,6 +197,7 @@ def test_the_page_carries_the_count_the_server_uses(page, server_2004, content):
     check = next(b for b in content.blueprints if b.kind.value == "knowledge_check")
     assert config["scorm"] == "2004"
     assert config["correctNeeded"] == correct_needed(len(config["quizzes"]), check.pass_mark)
+    assert page.errors == []
 
 
 def test_resume_restores_location_answers_and_status(page, server_2004, browser):
@@ -231,6 +251,7 @@ def test_the_lms_passing_score_wins_when_it_gives_one(page, server_2004):
     got = values(page)
     assert (got["cmi.score.scaled"], got["cmi.success_status"]) == ("0.5", "passed")
     assert on_screen(sco).get_by_text("Pass mark: 50%").is_visible()
+    assert page.errors == []
 
 
 @pytest.mark.parametrize("mode", ["nested", "popup"])
@@ -293,3 +314,39 @@ def test_multi_sco_knowledge_check_reports_objectives(page, server_2004, built_2
     got = values(page)
     assert (got["cmi.exit"], got["adl.nav.request"]) == ("normal", "continue")
     assert page.errors == []
+
+
+def test_multi_sco_knowledge_check_resumes_its_answers(page, server_2004, built_2004, browser):
+    check = next(s for s in built_2004[MULTI].layout.scos if s.mastery_score is not None)
+    sco = launch(page, server_2004, MULTI, sco=check.filename)
+    answer(sco, "Improve")
+    sco.get_by_role("button", name="Next →").click()
+    save_and_exit(page, sco)
+    first = values(page)
+    assert (first["cmi.exit"], first["adl.nav.request"], first["cmi.location"]) == (
+        "suspend",
+        "suspendAll",
+        "quiz-2",
+    )
+
+    saved = {
+        "entry": "resume",
+        "location": first["cmi.location"],
+        "completion_status": "incomplete",
+        "suspend_data": first["cmi.suspend_data"],
+    }
+    second = browser.new_context().new_page()
+    second.errors = []
+    second.on("pageerror", lambda error: second.errors.append(str(error)))
+    sco = launch(second, server_2004, MULTI, sco=check.filename, start=saved)
+    assert sco.get_by_text("Welcome back").is_visible()
+    assert sco.get_by_role("heading", level=2, name=re.compile("Quiz 2")).is_visible()
+    sco.get_by_role("button", name="← Previous").click()
+    assert on_screen(sco).get_by_text("Correct.", exact=True).is_visible(), "quiz 1's answer came back"
+    sco.get_by_role("button", name="Next →").click()
+    answer(sco, QUIZ_2_RIGHT)
+    assert values(second)["cmi.success_status"] == "passed"
+    journal = numbered(second, "interactions")
+    assert [i["id"] for i in journal] == ["quiz-2_1"], "only the new answer is journaled in this session"
+    assert page.errors == [] and second.errors == []
+    second.context.close()

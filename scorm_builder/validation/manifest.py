@@ -18,51 +18,15 @@ from pathlib import PurePosixPath
 
 from lxml import etree
 
-from scorm_builder import schema, schema2004
-from scorm_builder.schema import ADLCP_NS, IMSCP_NS
+from scorm_builder.schema import ADLCP_NS
 from scorm_builder.validation.findings import Finding, error, warning
+from scorm_builder.validation.versions import SCORM12, SCORM2004, Version, detect_version, says_2004
 
 MANIFEST = "imsmanifest.xml"
 SCORMTYPE = f"{{{ADLCP_NS}}}scormtype"
-SCORM2004_VERSION = "2004 4th Edition"
-
-
-@dataclass(frozen=True)
-class Version:
-    """What a SCORM version's manifest looks like: its namespaces, names and schema set."""
-
-    name: str  # "1.2" or "2004"
-    imscp: str
-    adlcp: str
-    scormtype: str  # the attribute's local name (1.2 spells it in lower case)
-    schemaversion: str
-    schema_issues: Callable[[etree._ElementTree], list[schema.SchemaIssue]]
-
-
-SCORM12 = Version("1.2", IMSCP_NS, ADLCP_NS, "scormtype", "1.2", schema.schema_issues)
-SCORM2004 = Version(
-    "2004", schema2004.IMSCP_NS, schema2004.ADLCP_NS, "scormType", SCORM2004_VERSION, schema2004.schema_issues
-)
-
-
-def detect_version(tree: etree._ElementTree) -> Version:
-    """2004 when the root is in IMS CP 1.1's namespace or <schemaversion> says 2004 / CAM 1.3; else 1.2."""
-    root = tree.getroot()
-    if etree.QName(root).namespace == SCORM2004.imscp:
-        return SCORM2004
-    if etree.QName(root).namespace == SCORM12.imscp:
-        return SCORM12
-    for el in root.iter(etree.Element):
-        if etree.QName(el).localname == "schemaversion":
-            text = (el.text or "").strip()
-            return SCORM2004 if _says_2004(text) else SCORM12
-    return SCORM12
-
-
 TIME_LIMIT_ACTIONS = ("exit,message", "exit,no message", "continue,message", "continue,no message")
 _DOCTYPE = re.compile(rb"<\x00?!\x00?D\x00?O\x00?C\x00?T\x00?Y\x00?P\x00?E")  # UTF-8 or UTF-16
 _TIMESPAN = re.compile(r"^\d{2,4}:([0-5]\d):([0-5]\d)(\.\d{1,2})?$")
-
 
 # --------------------------------------------------------------------------- manifest discovery
 
@@ -189,10 +153,6 @@ def manifest_findings(
     return findings
 
 
-def _says_2004(schemaversion: str) -> bool:
-    return schemaversion.startswith("2004") or schemaversion == "CAM 1.3"
-
-
 def _check_root(m: Manifest) -> Iterator[Finding]:
     other = SCORM2004 if m.version is SCORM12 else SCORM12
     if m.root.tag != f"{{{m.version.imscp}}}manifest":
@@ -205,7 +165,7 @@ def _check_root(m: Manifest) -> Iterator[Finding]:
         return
     declared = m.root.find(f"{m.q('metadata')}/{m.q('schemaversion')}")
     text = "" if declared is None else (declared.text or "").strip()
-    if text and _says_2004(text) != (m.version is SCORM2004):
+    if text and says_2004(text) != (m.version is SCORM2004):
         yield error(
             "manifest-namespace",
             f"<schemaversion> is {text!r} but <manifest> is in SCORM {m.version.name}'s namespace "

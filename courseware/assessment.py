@@ -6,6 +6,7 @@ that the caller seeds, so an attempt can be stored as (blueprint, seed) and rebu
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -200,9 +201,21 @@ def _result(
     return ItemResult(item.id, item.objective, answers.get(item.id), item.answer_index)
 
 
+def correct_needed(total: int, pass_mark: float) -> int:
+    """The fewest correct answers out of `total` that pass: the smallest c with c/total >= pass_mark.
+
+    Exact: 0.65 means 13/20, which binary float 0.65 is slightly above, and 0.67 of 3 needs 3. The
+    SCORM builder writes this count into each package, so a SCO and the server never disagree.
+    """
+    if total < 1:
+        raise AssessmentError(f"an assessment of {total} items has no pass rule")
+    if not 0 < pass_mark <= 1:
+        raise AssessmentError(f"pass mark {pass_mark!r} is not in (0, 1]")
+    return math.ceil(total * Fraction(str(pass_mark)))
+
+
 def _passes(correct: int, total: int, pass_mark: float) -> bool:
-    """Exact comparison: 0.65 means 13/20, which binary float 0.65 is slightly above."""
-    return Fraction(correct, total) >= Fraction(str(pass_mark))
+    return correct >= correct_needed(total, pass_mark)
 
 
 def _by_objective(results: Sequence[ItemResult]) -> tuple[ObjectiveScore, ...]:

@@ -344,7 +344,7 @@ def retention_purge(older_than: str) -> None:
 @click.option("--scorm", type=click.Path(path_type=Path), default=None, help="Also serve these SCORM zips.")
 @click.option("--scorm-port", default=8001, show_default=True)
 def sandbox_command(tool_port: int, sandbox_port: int, scorm: Path | None, scorm_port: int) -> None:
-    """Run the tool with a local sandbox LMS (and optionally the SCORM sandbox)."""
+    """Run the tool with a local sandbox LMS (and optionally the SCORM player)."""
     from lti_app import demo
 
     demo.run(

@@ -111,7 +111,7 @@ def run(tool_app: Flask, *, tool_port: int, sandbox_port: int, scorm: Path | Non
             f"Skarp tool    http://localhost:{tool_port}/lti/config",
         ]
         if scorm is not None:
-            from scorm_builder.preview import serve as serve_scorm
+            from scorm_builder.player import serve as serve_scorm
 
             zips = sorted(scorm.glob("*.zip")) if scorm.is_dir() else [scorm]
             scorm_url = stack.enter_context(serve_scorm(zips, "127.0.0.1", scorm_port))

@@ -1,4 +1,4 @@
-"""`scorm-builder`: build SCORM 1.2 packages from `content/`, and validate any SCORM 1.2 zip."""
+"""`scorm-builder`: build the course in each format, validate any SCORM 1.2 or 2004 zip, play them."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from courseware import ContentError, load_content
 from courseware.packaged import content_dir as packaged_content
 from scorm_builder.formats import FORMATS
 from scorm_builder.package import BuildError
-from scorm_builder.preview import serve
+from scorm_builder.player import serve
 from scorm_builder.validate import Severity, format_report, validate_package
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="skarp", message="%(prog)s %(version)s")
 def main() -> None:
-    """Build and check SCORM 1.2 packages of the Skarp course."""
+    """Build, check and play the Skarp course's packages (SCORM 1.2, SCORM 2004...)."""
 
 
 @main.command()
@@ -100,7 +100,10 @@ def _check_output_folder(out_dir: Path) -> None:
 @click.argument("packages", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 def validate(packages: tuple[Path, ...], strict: bool) -> None:
-    """Check SCORM 1.2 zips: schema, packaging, references, files, paths and external URLs."""
+    """Check SCORM 1.2 and 2004 zips: schema, packaging, references, files, paths and external URLs.
+
+    The version comes from each manifest (its namespace or schemaversion); the matching schema set is used.
+    """
     failed = False
     for path in packages:
         report = validate_package(path)
@@ -115,7 +118,7 @@ def validate(packages: tuple[Path, ...], strict: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
 def preview(packages: tuple[Path, ...], host: str, port: int) -> None:
-    """Play packages in a local sandbox LMS (scorm-again) and show what the LMS receives.
+    """Play packages in the local SCORM player (scorm-again, 1.2 and 2004) and show what the LMS receives.
 
     PACKAGES are zips or folders of zips (default: dist/).
     """
@@ -124,7 +127,7 @@ def preview(packages: tuple[Path, ...], host: str, port: int) -> None:
         raise click.ClickException("no .zip packages found: run `scorm-builder build` first")
     try:
         with serve(zips, host, port) as url:
-            click.echo(f"SCORM sandbox LMS on {url}/ (Ctrl+C to stop)")
+            click.echo(f"SCORM player on {url}/ (Ctrl+C to stop)")
             threading.Event().wait()
     except (FileNotFoundError, OSError) as error:
         raise click.ClickException(str(error)) from None

@@ -22,6 +22,7 @@ class Sco:
     title: str
     pages: tuple[Part, ...]
     mastery_score: int | None  # percent; None for an ungraded SCO
+    pass_mark: float | None = None  # the blueprint's exact pass mark (0..1), for the count to pass
 
     @property
     def filename(self) -> str:
@@ -50,6 +51,10 @@ def _mastery(content: CourseContent) -> int:
     return round(knowledge_check_blueprint(content).pass_mark * 100)
 
 
+def _pass_mark(content: CourseContent) -> float | None:
+    return knowledge_check_blueprint(content).pass_mark
+
+
 def _stem(content: CourseContent) -> str:
     return f"ch{content.course.chapter_number:02d}"
 
@@ -57,7 +62,13 @@ def _stem(content: CourseContent) -> str:
 def single_sco(content: CourseContent) -> PackageLayout:
     parts = tuple(content.chapter.parts)
     graded = any(isinstance(part, QuizPart) for part in parts)
-    sco = Sco("index", content.course.chapter_title, parts, _mastery(content) if graded else None)
+    sco = Sco(
+        "index",
+        content.course.chapter_title,
+        parts,
+        _mastery(content) if graded else None,
+        _pass_mark(content) if graded else None,
+    )
     return PackageLayout(
         name=f"{_stem(content)}-service-value-chain",
         identifier=f"{content.course.identifier}.single",
@@ -75,7 +86,7 @@ def multi_sco(content: CourseContent) -> PackageLayout:
         if isinstance(part, QuizPart):
             if part is quizzes[0]:
                 check = knowledge_check_blueprint(content)
-                scos.append(Sco(check.id, check.title, quizzes, _mastery(content)))
+                scos.append(Sco(check.id, check.title, quizzes, _mastery(content), _pass_mark(content)))
             continue
         scos.append(Sco(part.id, part.title, (part,), None))
     return PackageLayout(
@@ -96,6 +107,6 @@ def knowledge_check(content: CourseContent) -> PackageLayout:
         identifier=f"{content.course.identifier}.knowledge-check",
         title=f"{check.title}: {content.course.chapter_title}",
         description=check.description,
-        scos=(Sco("index", check.title, quizzes, _mastery(content)),),
+        scos=(Sco("index", check.title, quizzes, _mastery(content), _pass_mark(content)),),
         tracking=content.course.tracking.knowledge_check,
     )

@@ -11,11 +11,11 @@ import math
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from courseware.model import CourseContent
+from courseware.model import Course, CourseContent
 from courseware.packaged import resource_dir
 from scorm_builder import layout as layouts
 from scorm_builder.layout import PackageLayout, Sco
@@ -30,6 +30,7 @@ COMMON_ASSETS = {
     "assets/skarp.css": TEMPLATES_DIR / "static" / "skarp.css",
     "assets/scorm-runtime.js": STATIC_DIR / "scorm-runtime.js",
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
+    "assets/pass-rule.js": STATIC_DIR / "pass-rule.js",
     "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",
     "assets/sco-app.js": STATIC_DIR / "sco-app.js",
 }
@@ -40,6 +41,23 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 class BuildError(Exception):
     """A package could not be built; nothing was written."""
+
+
+ManifestBuilder = Callable[[PackageLayout, Course, dict[str, list[str]], Iterable[str]], bytes]
+
+
+@dataclass(frozen=True)
+class Standard:
+    """What differs between SCORM 1.2 and 2004 packages of the same layouts; the rest is shared."""
+
+    version: str  # "1.2" or "2004": the runtime looks for this API first
+    suspend_data_limit: int  # characters of cmi.suspend_data the LMS must keep
+    schema_files: tuple[Path, ...]  # carried at the zip root, as xsi:schemaLocation names them
+    build_manifest: ManifestBuilder
+    name_suffix: str = ""  # zip stem and manifest identifier suffix, so both versions share dist/
+
+
+SCORM12 = Standard("1.2", SUSPEND_DATA_LIMIT, SCHEMA_FILES, build_manifest)
 
 
 @dataclass(frozen=True)
@@ -71,20 +89,30 @@ def max_suspend_data_length(sco: Sco) -> int:
     return len("2|") + sum(fields) + len(fields) - 1
 
 
-def package_files(package: PackageLayout, content: CourseContent) -> dict[str, bytes]:
+def package_files(
+    package: PackageLayout, content: CourseContent, standard: Standard = SCORM12
+) -> dict[str, bytes]:
     """Every file of the package, by its path inside the zip."""
+    limit = standard.suspend_data_limit
     for sco in package.scos:
-        if max_suspend_data_length(sco) > SUSPEND_DATA_LIMIT:
-            raise BuildError(
-                f"SCO {sco.id!r} could need more than {SUSPEND_DATA_LIMIT} characters of suspend_data"
-            )
+        if max_suspend_data_length(sco) > limit:
+            raise BuildError(f"SCO {sco.id!r} could need more than {limit} characters of suspend_data")
     files: dict[str, bytes] = {path: source.read_bytes() for path, source in COMMON_ASSETS.items()}
-    files.update({schema.name: schema.read_bytes() for schema in SCHEMA_FILES})
-    for sco in package.scos:
-        html = render_sco(sco, content, package_title=package.title, tracking=package.tracking)
+    files.update({schema.name: schema.read_bytes() for schema in standard.schema_files})
+    for number, sco in enumerate(package.scos, start=1):
+        html = render_sco(
+            sco,
+            content,
+            package_title=package.title,
+            tracking=package.tracking,
+            scorm=standard.version,
+            next_activity=number < len(package.scos),
+        )
         files[sco.filename] = html.encode("utf-8")
     sco_files = {sco.id: [sco.filename] for sco in package.scos}
-    files["imsmanifest.xml"] = build_manifest(package, content.course, sco_files, sorted(COMMON_ASSETS))
+    files["imsmanifest.xml"] = standard.build_manifest(
+        package, content.course, sco_files, sorted(COMMON_ASSETS)
+    )
     return files
 
 
@@ -116,9 +144,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def layouts_for(content: CourseContent, multi_sco: bool) -> list[PackageLayout]:
+def layouts_for(content: CourseContent, multi_sco: bool, standard: Standard = SCORM12) -> list[PackageLayout]:
     chapter = layouts.multi_sco(content) if multi_sco else layouts.single_sco(content)
-    return [chapter, layouts.knowledge_check(content)]
+    found = [chapter, layouts.knowledge_check(content)]
+    if not standard.name_suffix:
+        return found
+    return [
+        replace(
+            layout,
+            name=f"{layout.name}-{standard.name_suffix}",
+            identifier=f"{layout.identifier}.{standard.name_suffix}",
+        )
+        for layout in found
+    ]
 
 
 def build_packages(
@@ -127,12 +165,13 @@ def build_packages(
     *,
     multi_sco: bool = False,
     progress: Callable[[str], None] = lambda message: None,
+    standard: Standard = SCORM12,
 ) -> list[BuiltPackage]:
     """Build, validate, then write every package; raise BuildError before writing if any is invalid."""
     prepared: list[tuple[PackageLayout, bytes]] = []
-    for package in layouts_for(content, multi_sco):
+    for package in layouts_for(content, multi_sco, standard):
         progress(f"rendering {package.name} ({len(package.scos)} SCO{'s' if len(package.scos) > 1 else ''})")
-        files = package_files(package, content)
+        files = package_files(package, content, standard)
         report = validate_files(files, name=f"{package.name}.zip")
         if not report.ok:
             raise BuildError(f"the built package failed validation:\n{format_report(report)}")

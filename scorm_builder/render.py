@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from courseware.assessment import correct_needed
 from courseware.markup import markdown_block, markdown_inline
 from courseware.model import (
     BlueprintKind,
@@ -97,14 +99,45 @@ def chapter_summary(sco: Sco, content: CourseContent) -> dict | None:
     }
 
 
-def sco_config(sco: Sco, content: CourseContent, tracking: Tracking | None = None) -> dict:
-    """What the page script needs: page order, mastery score and the answers it grades in the browser."""
+def pass_rule_config(sco: Sco) -> dict:
+    """The pass rule as counts, computed here once with the server's function (courseware.assessment):
+    the correct answers needed out of all quizzes, and out of each objective's quizzes."""
+    quizzes = sco.quizzes
+    if not quizzes or sco.pass_mark is None:
+        return {"correctNeeded": None, "objectives": []}
+    by_objective: dict[str, list[int]] = {}
+    for index, quiz in enumerate(quizzes):
+        by_objective.setdefault(quiz.item.objective, []).append(index)
+    return {
+        "correctNeeded": correct_needed(len(quizzes), sco.pass_mark),
+        "objectives": [
+            {"id": objective, "quizzes": found, "correctNeeded": correct_needed(len(found), sco.pass_mark)}
+            for objective, found in by_objective.items()
+        ],
+    }
+
+
+def sco_config(
+    sco: Sco,
+    content: CourseContent,
+    tracking: Tracking | None = None,
+    *,
+    scorm: str = "1.2",
+    next_activity: bool = False,
+) -> dict:
+    """What the page script needs: SCORM version, page order, the pass rule and the answers it grades."""
     letters = {objective_id: letter for letter, objective_id, _ in activity_choices(content)}
     config: dict = {
+        "scorm": scorm,
         "sco": sco.id,
         "pages": [page.id for page in sco.pages],
         "masteryScore": sco.mastery_score,
-        "quizzes": [{"id": q.item.id, "answer": q.item.answer_letter, "page": q.id} for q in sco.quizzes],
+        **pass_rule_config(sco),
+        "nextActivity": next_activity,
+        "quizzes": [
+            {"id": q.item.id, "answer": q.item.answer_letter, "page": q.id, "objective": q.item.objective}
+            for q in sco.quizzes
+        ],
         "tracking": tracking_config(tracking or Tracking()),
     }
     for page in sco.pages:
@@ -126,18 +159,22 @@ def render_sco(
     *,
     package_title: str,
     tracking: Tracking | None = None,
+    scorm: str = "1.2",
+    next_activity: bool = False,
     runtime: str = "scorm",
 ) -> str:
-    """One SCO page; `runtime` picks its LMS API layer: "scorm" (scorm-runtime.js) or "cmi5"."""
+    """The SCO's page. `runtime` picks its LMS API layer: "scorm" (scorm-runtime.js, where `scorm`,
+    "1.2" or "2004", is the API it looks for first) or "cmi5" (cmi5-runtime.js)."""
     template = environment().get_template("scorm/sco.html")
-    page_sco = Sco(sco.id, sco.title, tuple(for_the_page(part) for part in sco.pages), sco.mastery_score)
+    page_sco = replace(sco, pages=tuple(for_the_page(part) for part in sco.pages))
+    config = sco_config(sco, content, tracking, scorm=scorm, next_activity=next_activity)
     return template.render(
         sco=page_sco,
         course=content.course,
         package_title=package_title,
         objectives={o.id: o for o in content.objectives},
         activities=activity_choices(content),
-        config_json=_json_for_script(sco_config(sco, content, tracking)),
+        config_json=_json_for_script(config),
         show_nav=len(sco.pages) > 1,
         summary=chapter_summary(sco, content),
         runtime=runtime,

@@ -10,11 +10,11 @@ import pytest
 
 from courseware import CourseContent, load_content
 from scorm_builder.package import BuiltPackage, build_packages
-from scorm_builder.preview import serve
+from scorm_builder.player import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "content"
-# The SCORM sandbox serves scorm-again from node_modules: this checkout's, wherever pytest runs from.
+# The SCORM player serves scorm-again from node_modules: this checkout's, wherever pytest runs from.
 os.environ.setdefault("SKARP_NODE_MODULES", str(ROOT / "node_modules"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,7 +44,7 @@ def built(content: CourseContent, tmp_path_factory: pytest.TempPathFactory) -> d
 
 @pytest.fixture(scope="session")
 def server(built: dict[str, BuiltPackage]) -> Iterator[str]:
-    """The sandbox LMS (scorm_builder.preview) on 127.0.0.1: packages and player share its origin."""
+    """The SCORM player (scorm_builder.player) on 127.0.0.1: packages and player share its origin."""
     with serve([package.path for package in built.values()]) as url:
         yield url
 

@@ -1,6 +1,6 @@
 """A recording LMS back end for the browser tests: a real HTTP endpoint on 127.0.0.1.
 
-It serves the same web root as the sandbox (scorm_builder.preview.prepare_web_root: packages, player,
+It serves the same web root as the SCORM player (scorm_builder.player.prepare_web_root: packages, player,
 node_modules) and adds the endpoints of scorm_builder/player/sync-player.html:
 
     POST /lms/commit?attempt=K   a commit (scorm-again's flattened CMI data); merged into the
@@ -23,7 +23,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from scorm_builder.preview import prepare_web_root
+from scorm_builder.player import prepare_web_root
 
 
 @dataclass

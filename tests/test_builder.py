@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -174,10 +175,10 @@ def test_invalid_package_is_never_written(content, tmp_path, monkeypatch):
     assert (out / "ch14-knowledge-check.zip").read_bytes() == b"the previous good build"
 
 
-def test_suspend_data_budget_is_enforced(content, tmp_path, monkeypatch):
-    monkeypatch.setattr(package_module, "SUSPEND_DATA_LIMIT", 10)
-    with pytest.raises(BuildError, match="suspend_data"):
-        build_packages(content, tmp_path)
+def test_suspend_data_budget_is_enforced(content, tmp_path):
+    tight = dataclasses.replace(package_module.SCORM12, suspend_data_limit=10)
+    with pytest.raises(BuildError, match="more than 10 characters of suspend_data"):
+        build_packages(content, tmp_path, standard=tight)
     assert list(tmp_path.iterdir()) == []
 
 

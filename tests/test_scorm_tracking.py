@@ -15,7 +15,7 @@ import yaml
 from courseware import load_content
 from courseware.errors import ContentError
 from scorm_builder.package import build_packages
-from scorm_builder.preview import serve
+from scorm_builder.player import serve
 
 from . import test_scorm_runtime as rt
 from .conftest import CONTENT_DIR

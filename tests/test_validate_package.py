@@ -242,11 +242,14 @@ def test_wrong_metadata_schema(tmp_path: Path) -> None:
     assert only(check(tmp_path, broken), "metadata-schema").severity is Severity.error
 
 
-def test_scorm_2004_namespace_is_named(tmp_path: Path) -> None:
+def test_scorm_2004_namespace_with_a_12_schemaversion_is_named(tmp_path: Path) -> None:
     other = MANIFEST.replace(
         "http://www.imsproject.org/xsd/imscp_rootv1p1p2", "http://www.imsglobal.org/xsd/imscp_v1p1"
     )
-    assert {"manifest-namespace", "schema"} <= codes(check(tmp_path, other))
+    report = check(tmp_path, other)
+    assert {"manifest-namespace", "metadata-schemaversion"} <= codes(report)
+    named = only(report, "manifest-namespace")
+    assert "'1.2'" in named.message and "http://www.imsproject.org/xsd/imscp_rootv1p1p2" in named.message
 
 
 # --------------------------------------------------------------------------- organizations and identifiers

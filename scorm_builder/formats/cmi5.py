@@ -39,6 +39,7 @@ ASSETS = {
     "assets/cmi5-transport.js": STATIC_DIR / "cmi5-transport.js",
     "assets/cmi5-runtime.js": STATIC_DIR / "cmi5-runtime.js",
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
+    "assets/pass-rule.js": STATIC_DIR / "pass-rule.js",
     "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",
     "assets/sco-app.js": STATIC_DIR / "sco-app.js",
 }

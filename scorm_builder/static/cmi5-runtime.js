@@ -114,6 +114,7 @@
     this.suspendData = "";
     this.masteryScore = null;
     this.lmsMasteryScore = null;
+    this.lmsPassMark = null; // {text, per}: the LMS's masteryScore exactly as given ({"0.8", 1})
     this.scoreRaw = "";
     this.normal = false; // launchMode Normal: the only mode that may report completion and success
     this.returnURL = "";
@@ -153,6 +154,7 @@
     var mastery = Number(data.masteryScore);
     if (data.masteryScore !== undefined && data.masteryScore !== null && mastery >= 0 && mastery <= 1) {
       this.lmsMasteryScore = Math.round(mastery * 10000) / 100;
+      this.lmsPassMark = { text: String(data.masteryScore), per: 1 }; // pass-rule.js counts from it exactly
     }
     var saved = launch.saved;
     this.entry = saved ? "resume" : "ab-initio";
@@ -328,6 +330,11 @@
   };
 
   /** failed (if this session failed and did not pass), terminated, the progress; then the returnURL. */
+  /** SCORM 2004 learner objectives and navigation requests have no cmi5 counterpart: the AU's
+   * objectives are declared in cmi5.xml and the LMS decides what comes next (moveOn). */
+  Runtime.prototype.setObjective = function () {};
+  Runtime.prototype.requestNavigation = function () {};
+
   Runtime.prototype.finish = function () {
     if (!this.initialized || this.finished) return false;
     if (this.timer) global.clearInterval(this.timer);

@@ -1,7 +1,10 @@
 /*
  * Skarp SCO page: navigation, quizzes and the session, with progress kept in the LMS through
- * SkarpScorm.Runtime (scorm-runtime.js) and SkarpSuspend (suspend-data.js); the thought exercise and
- * the flashcards are in sco-activities.js.
+ * SkarpScorm.Runtime (scorm-runtime.js: SCORM 1.2 or 2004, config.scorm) and SkarpSuspend
+ * (suspend-data.js); the thought exercise and the flashcards are in sco-activities.js.
+ *
+ * The pass rule is counts only: passed when correct >= config.correctNeeded, which the builder
+ * computed with the server's function (see pass-rule.js); the percentages shown are for reading.
  *
  * Nothing waits for the page to be left: every change (a page shown, an answer, a card turned) is
  * written and committed at once, and the runtime commits on a timer and retries refused commits.
@@ -26,6 +29,7 @@
   var dwellTimer = null;
   var activities = null; // SkarpActivities (sco-activities.js): the exercise and the flashcards
   var runtime = new window.SkarpScorm.Runtime({
+    version: config.scorm,
     commitIntervalSeconds: tracking.commitIntervalSeconds,
     exitWhileIncomplete: tracking.exitWhileIncomplete,
     beforeCommit: save,
@@ -51,6 +55,35 @@
     return config.masteryScore === null ? 100 : config.masteryScore;
   }
 
+  /** Correct answers needed to pass: the build's count, or the LMS's own pass mark when it wins. */
+  function correctNeeded() {
+    if (tracking.honourLmsMasteryScore && runtime.lmsPassMark !== null) {
+      return window.SkarpPassRule.needed(quizzes.length, runtime.lmsPassMark.text, runtime.lmsPassMark.per);
+    }
+    return config.correctNeeded;
+  }
+
+  function passed(score) {
+    return window.SkarpPassRule.passes(score.correct, correctNeeded());
+  }
+
+  /** Each course objective the quizzes test (2004 learner objectives): its counts and, once answered, its result. */
+  function reportObjectives() {
+    (config.objectives || []).forEach(function (objective) {
+      var correct = 0;
+      var answered = 0;
+      objective.quizzes.forEach(function (i) {
+        if (state.answers[i]) answered++;
+        if (state.answers[i] === quizzes[i].answer) correct++;
+      });
+      var done = answered === objective.quizzes.length;
+      runtime.setObjective(objective.id, {
+        correct: correct, total: objective.quizzes.length,
+        passed: done ? window.SkarpPassRule.passes(correct, objective.correctNeeded) : null
+      });
+    });
+  }
+
   function quizScore() {
     var correct = 0;
     quizzes.forEach(function (quiz, i) { if (state.answers[i] === quiz.answer) correct++; });
@@ -65,13 +98,14 @@
     var keep = runtime.isComplete() ? runtime.status : "incomplete";
     if (graded && allAnswered()) {
       var score = quizScore();
-      runtime.setScore(score.percent);
-      runtime.setStatus(score.percent >= masteryScore() ? "passed" : tracking.statusOnFail);
+      runtime.setScore(score.percent, score.correct, score.total);
+      runtime.setStatus(passed(score) ? "passed" : tracking.statusOnFail);
     } else if (!graded && state.seen.every(Boolean)) {
       runtime.setStatus(runtime.isComplete() ? runtime.status : tracking.statusWhenDone);
     } else {
       runtime.setStatus(keep);
     }
+    if (graded) reportObjectives();
     renderScorePanels();
     renderProgress();
     renderSummary();
@@ -186,9 +220,8 @@
     }
     var score = quizScore();
     if (allAnswered()) {
-      var passed = score.percent >= masteryScore();
       check.textContent = "Knowledge check: " + score.percent + "% (" + score.correct + " of " + score.total +
-        " correct), " + (passed ? "passed" : "not passed yet (pass mark " + masteryScore() + "%)") + ".";
+        " correct), " + (passed(score) ? "passed" : "not passed yet (pass mark " + masteryScore() + "%)") + ".";
     } else {
       check.textContent = "Knowledge check: not finished yet (" + state.answers.filter(Boolean).length +
         " of " + quizzes.length + " answered).";
@@ -273,7 +306,8 @@
       state.answers[index] = selected.value;
       record({
         id: interactionId(quiz.id, state.tries), type: "choice", response: selected.value,
-        correctResponse: quiz.answer, correct: selected.value === quiz.answer, startedAt: shownAt
+        correctResponse: quiz.answer, correct: selected.value === quiz.answer, startedAt: shownAt,
+        objective: quiz.objective
       });
       showQuizFeedback(quiz, selected.value);
       persist();
@@ -296,11 +330,11 @@
         text.textContent = "";
         return;
       }
-      var passed = score.percent >= masteryScore();
+      var ok = passed(score);
       var message = "Knowledge check score: " + score.percent + "% (" + score.correct + " of " + score.total +
-        " correct). Pass mark: " + masteryScore() + "%. " + (passed ? "Passed." : "Not passed yet.");
+        " correct). Pass mark: " + masteryScore() + "%. " + (ok ? "Passed." : "Not passed yet.");
       if (text.textContent !== message) text.textContent = message; // a change the live region announces
-      panel.querySelector('[data-role="retry"]').hidden = passed;
+      panel.querySelector('[data-role="retry"]').hidden = ok;
     });
   }
 
@@ -330,10 +364,22 @@
     return true;
   }
 
+  /**
+   * What the LMS does next (SCORM 2004's adl.nav.request): a finished SCO goes on to the next one
+   * ("continue") or, the last, ends the course ("exitAll"); an unfinished one is suspended with the
+   * course ("suspendAll", so the attempt resumes where it stopped) unless the package exits normally
+   * while incomplete, then "exitAll".
+   */
+  function navigationRequest() {
+    if (runtime.isComplete()) return config.nextActivity ? "continue" : "exitAll";
+    return tracking.exitWhileIncomplete === "suspend" ? "suspendAll" : "exitAll";
+  }
+
   /** "Save and exit": everything is committed and LMSFinish called while the page is still alive. */
   function saveAndExit() {
     save();
     updateStatus();
+    runtime.requestNavigation(navigationRequest());
     var finished = runtime.finish();
     document.querySelectorAll('[data-role="finish"]').forEach(function (button) { button.disabled = true; });
     notice(finished

@@ -1,4 +1,4 @@
-"""Validate any SCORM 1.2 zip the way an LMS will read it, and report every problem at once.
+"""Validate any SCORM 1.2 or 2004 zip the way an LMS will read it, and report every problem at once.
 
 LMS import errors are terse ("invalid package") and usually stop at the first problem, so every
 problem is collected, each with a stable code, the file inside the zip and the line. The zip comes

@@ -10,12 +10,13 @@ from urllib.parse import unquote
 from lxml import etree
 
 from scorm_builder.schema import SCHEMA_FILES
+from scorm_builder.schema2004 import SCHEMA_FILES as SCHEMA_FILES_2004
 from scorm_builder.validation.findings import Finding, error, info, warning
 from scorm_builder.validation.manifest import MANIFEST, SCORMTYPE, Check, Manifest
 
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-_IGNORED_UNLISTED = frozenset({MANIFEST, *(p.name for p in SCHEMA_FILES)})
+_IGNORED_UNLISTED = frozenset({MANIFEST, *(p.name for p in (*SCHEMA_FILES, *SCHEMA_FILES_2004))})
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")
 _DRIVE = re.compile(r"^[a-zA-Z]:")
 _UNLISTED_SHOWN = 5

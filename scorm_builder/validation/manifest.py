@@ -1,5 +1,9 @@
 """The manifest: where it is, parsing it safely, and its structural checks (hrefs are in hrefs.py).
 
+SCORM 1.2 and SCORM 2004 4th Edition manifests are both read: the version comes from the manifest's
+namespace (IMS CP 1.1.2 for 1.2, IMS CP 1.1 for 2004) or, failing that, its <schemaversion>; the
+schema set and the version's rules (the adlcp namespace, scormtype vs scormType) follow from it.
+
 A manifest comes from anyone, so it is parsed with no DTD, no entities and no network: a DOCTYPE is
 reported as an error and the manifest is not read further (entity expansion is a classic attack, and
 entity nodes break schema validation).
@@ -14,15 +18,15 @@ from pathlib import PurePosixPath
 
 from lxml import etree
 
-from scorm_builder.schema import ADLCP_NS, IMSCP_NS, schema_issues
+from scorm_builder.schema import ADLCP_NS
 from scorm_builder.validation.findings import Finding, error, warning
+from scorm_builder.validation.versions import SCORM12, SCORM2004, Version, detect_version, says_2004
 
 MANIFEST = "imsmanifest.xml"
 SCORMTYPE = f"{{{ADLCP_NS}}}scormtype"
 TIME_LIMIT_ACTIONS = ("exit,message", "exit,no message", "continue,message", "continue,no message")
 _DOCTYPE = re.compile(rb"<\x00?!\x00?D\x00?O\x00?C\x00?T\x00?Y\x00?P\x00?E")  # UTF-8 or UTF-16
 _TIMESPAN = re.compile(r"^\d{2,4}:([0-5]\d):([0-5]\d)(\.\d{1,2})?$")
-
 
 # --------------------------------------------------------------------------- manifest discovery
 
@@ -89,6 +93,7 @@ class Manifest:
     tree: etree._ElementTree
     path: str
     files: Collection[str]
+    version: Version = SCORM12
     _by_lower: dict[str, str] | None = field(default=None, repr=False)
 
     @property
@@ -135,24 +140,36 @@ def manifest_findings(
     tree, findings = parse_manifest(data, path)
     if tree is None:
         return findings
+    version = detect_version(tree)
     try:
-        issues = schema_issues(tree)
+        issues = version.schema_issues(tree)
     except etree.Error as exc:  # libxml2 gives up on some trees instead of reporting them
         issues = []
         findings.append(error("schema", f"{path} could not be checked against the schema: {exc}", path))
     findings += [error("schema", issue.message, f"{path}:{issue.line}") for issue in issues]
-    m = Manifest(tree, path, names)
+    m = Manifest(tree, path, names, version)
     for check in checks:
         findings += check(m)
     return findings
 
 
 def _check_root(m: Manifest) -> Iterator[Finding]:
-    if m.root.tag != f"{{{IMSCP_NS}}}manifest":
+    other = SCORM2004 if m.version is SCORM12 else SCORM12
+    if m.root.tag != f"{{{m.version.imscp}}}manifest":
         yield error(
             "manifest-namespace",
-            f"root element is {m.root.tag!r}; SCORM 1.2 needs <manifest> in "
-            f"namespace {IMSCP_NS!r} (a SCORM 2004 manifest uses a different one)",
+            f"root element is {m.root.tag!r}; SCORM {m.version.name} needs <manifest> in "
+            f"namespace {m.version.imscp!r} (SCORM {other.name} uses {other.imscp!r})",
+            m.loc(m.root),
+        )
+        return
+    declared = m.root.find(f"{m.q('metadata')}/{m.q('schemaversion')}")
+    text = "" if declared is None else (declared.text or "").strip()
+    if text and says_2004(text) != (m.version is SCORM2004):
+        yield error(
+            "manifest-namespace",
+            f"<schemaversion> is {text!r} but <manifest> is in SCORM {m.version.name}'s namespace "
+            f"{m.version.imscp!r}; a SCORM {other.name} manifest uses {other.imscp!r}",
             m.loc(m.root),
         )
 
@@ -161,14 +178,16 @@ def _check_metadata(m: Manifest) -> Iterator[Finding]:
     metadata = m.root.find(m.q("metadata"))
     for tag, code, expected in (
         ("schema", "metadata-schema", "ADL SCORM"),
-        ("schemaversion", "metadata-schemaversion", "1.2"),
+        ("schemaversion", "metadata-schemaversion", m.version.schemaversion),
     ):
         el = None if metadata is None else metadata.find(m.q(tag))
         if el is None:
             yield error(code, f"manifest <metadata> lacks <{tag}>{expected}</{tag}>", m.loc(m.root))
         elif (el.text or "").strip() != expected:
             yield error(
-                code, f"<{tag}> is {(el.text or '').strip()!r}; SCORM 1.2 requires {expected!r}", m.loc(el)
+                code,
+                f"<{tag}> is {(el.text or '').strip()!r}; SCORM {m.version.name} requires {expected!r}",
+                m.loc(el),
             )
 
 
@@ -255,31 +274,34 @@ def _check_dependencies(m: Manifest) -> Iterator[Finding]:
 def _check_adlcp_prefix(m: Manifest) -> Iterator[Finding]:
     """Moodle (and others) match the literal ``adlcp:`` prefix, so any other binding breaks them."""
     reported: set[tuple[str | None, str]] = set()
+    adlcp = m.version.adlcp
     for el in m.root.iter(etree.Element):
         for prefix, uri in el.nsmap.items():
-            wrong = (uri == ADLCP_NS) != (prefix == "adlcp")
+            wrong = (uri == adlcp) != (prefix == "adlcp")
             if not wrong or (prefix, uri) in reported:
                 continue
             reported.add((prefix, uri))
-            if uri == ADLCP_NS:
+            if uri == adlcp:
                 shown = f"prefix {prefix!r}" if prefix else "the default namespace"
                 yield error(
                     "adlcp-prefix",
-                    f"the adlcp namespace {ADLCP_NS!r} is bound to {shown}; "
+                    f"the adlcp namespace {adlcp!r} is bound to {shown}; "
                     "it must use the prefix 'adlcp' (LMS parsers match it literally)",
                     m.loc(el),
                 )
             else:
                 yield error(
                     "adlcp-prefix",
-                    f"prefix 'adlcp' is bound to {uri!r}; SCORM 1.2 needs {ADLCP_NS!r}",
+                    f"prefix 'adlcp' is bound to {uri!r}; SCORM {m.version.name} needs {adlcp!r}",
                     m.loc(el),
                 )
 
 
 def _check_scormtype(m: Manifest) -> Iterator[Finding]:
+    """1.2: a missing adlcp:scormtype makes an asset (a warning); 2004's CAM requires adlcp:scormType."""
+    name = m.version.scormtype
     for res in m.all("resource"):
-        ident, kind = res.get("identifier"), res.get(SCORMTYPE)
+        ident, kind = res.get("identifier"), res.get(f"{{{m.version.adlcp}}}{name}")
         if kind is None:
             near = [a for a in res.attrib if etree.QName(a).localname.lower() == "scormtype"]
             hint = (
@@ -287,12 +309,14 @@ def _check_scormtype(m: Manifest) -> Iterator[Finding]:
                 if near
                 else ""
             )
-            yield warning(
-                "scormtype-missing",
-                f"resource {ident!r} has no adlcp:scormtype{hint}; "
-                "LMSs treat it as an asset and track nothing",
-                m.loc(res),
+            report = error if m.version is SCORM2004 else warning
+            consequence = (
+                "SCORM 2004 requires it on every resource (sco or asset)"
+                if m.version is SCORM2004
+                else "LMSs treat it as an asset and track nothing"
             )
+            message = f"resource {ident!r} has no adlcp:{name}{hint}; {consequence}"
+            yield report("scormtype-missing", message, m.loc(res))
         elif kind == "sco" and not res.get("href"):
             yield error("sco-missing-href", f"resource {ident!r} is a sco but has no href", m.loc(res))
 

@@ -113,6 +113,7 @@ def test_au_pages_load_the_cmi5_runtime_and_scorm_pages_keep_theirs(courses, bui
         "assets/cmi5-transport.js",
         "assets/cmi5-runtime.js",
         "assets/suspend-data.js",
+        "assets/pass-rule.js",
         "assets/sco-activities.js",
     ], "sco-app.js is loaded by cmi5-runtime.js once the launch is done"
     with zipfile.ZipFile(built["ch14-knowledge-check"].path) as archive:
@@ -120,6 +121,7 @@ def test_au_pages_load_the_cmi5_runtime_and_scorm_pages_keep_theirs(courses, bui
     assert re.findall(r'<script src="([^"]+)"', scorm_page) == [
         "assets/scorm-runtime.js",
         "assets/suspend-data.js",
+        "assets/pass-rule.js",
         "assets/sco-activities.js",
         "assets/sco-app.js",
     ]

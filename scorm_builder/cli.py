@@ -10,6 +10,7 @@ import click
 
 from courseware import ContentError, load_content
 from courseware.packaged import content_dir as packaged_content
+from scorm_builder.banks.command import export_items
 from scorm_builder.formats import FORMATS
 from scorm_builder.package import BuildError
 from scorm_builder.preview import serve
@@ -138,6 +139,8 @@ def _zips(paths: tuple[Path, ...]) -> list[Path]:
         found += sorted(path.glob("*.zip")) if path.is_dir() else [path]
     return found
 
+
+main.add_command(export_items)
 
 if __name__ == "__main__":
     main()

@@ -40,7 +40,9 @@ DEFAULT_STEM = "question-bank"
     is_flag=True,
     help="Also export the pools only the mock exam draws from (its questions stop being unseen).",
 )
-def export_items(format_name: str, content_dir: Path | None, output: Path | None, include_secure_pools: bool) -> None:
+def export_items(
+    format_name: str, content_dir: Path | None, output: Path | None, include_secure_pools: bool
+) -> None:
     """Export the knowledge check and the open practice pool as a question bank for an LMS.
 
     Categories follow the objectives; every option keeps its rationale as feedback, difficulty and

@@ -13,8 +13,8 @@ from __future__ import annotations
 from lxml import etree
 
 from scorm_builder.banks import Bank, BankFormat, BankItem, register
-from scorm_builder.banks.text import general_feedback_html, option_feedback_html, option_html, stem_html
 from scorm_builder.banks.qti_schema import qti21_errors
+from scorm_builder.banks.text import general_feedback_html, option_feedback_html, option_html, stem_html
 from scorm_builder.package import BuildError, zip_bytes
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
@@ -22,9 +22,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 QTI_LOCATION = f"{QTI} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"
 IMSCP = "http://www.imsglobal.org/xsd/imscp_v1p1"
 LOM = "http://ltsc.ieee.org/xsd/LOM"
-IMSCP_LOCATION = (
-    f"{IMSCP} http://www.imsglobal.org/xsd/imscp_v1p1.xsd {LOM} http://www.imsglobal.org/xsd/imsmd_loose_v1p3p2.xsd"
-)
+IMSCP_LOCATION = f"{IMSCP} http://www.imsglobal.org/xsd/imscp_v1p1.xsd {LOM} http://www.imsglobal.org/xsd/imsmd_loose_v1p3p2.xsd"
 LETTERS = "ABCD"
 RATIONALE = "RATIONALE"
 
@@ -137,7 +135,11 @@ def manifest_xml(bank: Bank) -> bytes:
     etree.SubElement(root, f"{{{IMSCP}}}organizations")
     resources = etree.SubElement(root, f"{{{IMSCP}}}resources")
     test = etree.SubElement(
-        resources, f"{{{IMSCP}}}resource", identifier="res-test", type="imsqti_test_xmlv2p1", href="assessment.xml"
+        resources,
+        f"{{{IMSCP}}}resource",
+        identifier="res-test",
+        type="imsqti_test_xmlv2p1",
+        href="assessment.xml",
     )
     etree.SubElement(test, f"{{{IMSCP}}}file", href="assessment.xml")
     for entry in bank.items:

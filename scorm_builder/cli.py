@@ -51,7 +51,10 @@ def main() -> None:
     help="Output format: " + "; ".join(f"{name}: {fmt.summary}" for name, fmt in FORMATS.items()) + ".",
 )
 @click.option("--multi-sco", is_flag=True, help="One SCO per part, so the LMS shows a table of contents.")
-@click.option("--tool-url", help="--format cc: the LTI tool's https address the links launch (a placeholder if omitted).")
+@click.option(
+    "--tool-url",
+    help="--format cc: the LTI tool's https address the links launch (a placeholder if omitted).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def build(
     content_arg: Path | None,

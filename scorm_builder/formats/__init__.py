@@ -52,5 +52,4 @@ def register(fmt: Format) -> Format:
 
 
 # Each import registers one format; the order is the order --help lists them in.
-from scorm_builder.formats import scorm12  # noqa: E402,F401
-from scorm_builder.formats import cc  # noqa: E402,F401
+from scorm_builder.formats import cc, scorm12  # noqa: E402,F401

@@ -100,7 +100,9 @@ def manifest_xml(content: CourseContent, pages: PackageLayout, files: dict[str, 
     root.set("identifier", f"{content.course.identifier}.cc")
     root.set(f"{{{XSI}}}schemaLocation", SCHEMA_LOCATION)
     _metadata(root, content)
-    organization = _el(_el(root, "organizations"), "organization", identifier="org", structure="rooted-hierarchy")
+    organization = _el(
+        _el(root, "organizations"), "organization", identifier="org", structure="rooted-hierarchy"
+    )
     top = _el(organization, "item", identifier="root")
     chapter = _item(top, "module-chapter", content.course.chapter_title)
     for sco in pages.scos:

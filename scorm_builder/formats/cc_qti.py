@@ -12,7 +12,13 @@ from __future__ import annotations
 from lxml import etree
 
 from courseware.model import CourseContent, Item
-from scorm_builder.banks.text import general_feedback_html, inline, option_feedback_html, option_html, stem_html
+from scorm_builder.banks.text import (
+    general_feedback_html,
+    inline,
+    option_feedback_html,
+    option_html,
+    stem_html,
+)
 from scorm_builder.layout import knowledge_check_blueprint
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -58,11 +64,20 @@ def _item(section: etree._Element, item: Item) -> None:
     )
     presentation = _sub(element, "presentation")
     _html(presentation, stem_html(item))
-    choices = _sub(_sub(presentation, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
+    choices = _sub(
+        _sub(presentation, "response_lid", ident="response1", rcardinality="Single"), "render_choice"
+    )
     for index in range(len(item.options)):
         _html(_sub(choices, "response_label", ident=LETTERS[index]), option_html(item, index))
     processing = _sub(element, "resprocessing")
-    _sub(_sub(processing, "outcomes"), "decvar", varname="SCORE", vartype="Decimal", minvalue="0", maxvalue="100")
+    _sub(
+        _sub(processing, "outcomes"),
+        "decvar",
+        varname="SCORE",
+        vartype="Decimal",
+        minvalue="0",
+        maxvalue="100",
+    )
     general = _sub(processing, "respcondition", title="General feedback", **{"continue": "Yes"})
     _sub(_sub(general, "conditionvar"), "other")
     _sub(general, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")

@@ -9,7 +9,9 @@ resolve, every file listed), and the assessment is read back and compared with t
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -228,3 +230,15 @@ def test_invalid_content_is_reported_with_file_and_line(tmp_path):
     assert result.exit_code == 1
     assert "blueprints.yaml:" in result.output and "pass_mark" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("folder", ["cc13", "qti21"])
+def test_vendored_schemas_match_their_sources_md(folder):
+    """Every vendored XSD is listed in SOURCES.md with the sha256 of the upstream file, and unchanged."""
+    root = Path(__file__).resolve().parent.parent / "scorm_builder" / "schemas" / folder
+    sources = (root / "SOURCES.md").read_text()
+    listed = dict(re.findall(r"^\| `([^`]+\.xsd)` \| `([0-9a-f]{64})` \|", sources, re.M))
+    present = {path.relative_to(root).as_posix() for path in root.rglob("*.xsd")}
+    assert set(listed) == present
+    for name, digest in listed.items():
+        assert hashlib.sha256((root / name).read_bytes()).hexdigest() == digest, name

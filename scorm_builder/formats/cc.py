@@ -170,7 +170,7 @@ def build_cartridge(
 FORMAT = register(
     Format(
         name="cc",
-        summary="IMS Common Cartridge 1.3 (.imscc) with the knowledge check as QTI and LTI 1.3 links",
+        summary="IMS Common Cartridge 1.3 (.imscc): pages, knowledge check as QTI, links to the LTI tool",
         build=build_cartridge,
     )
 )

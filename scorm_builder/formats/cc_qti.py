@@ -14,7 +14,6 @@ from lxml import etree
 from courseware.model import CourseContent, Item
 from scorm_builder.banks.text import (
     general_feedback_html,
-    inline,
     option_feedback_html,
     option_html,
     stem_html,
@@ -78,7 +77,7 @@ def _item(section: etree._Element, item: Item) -> None:
         minvalue="0",
         maxvalue="100",
     )
-    general = _sub(processing, "respcondition", title="General feedback", **{"continue": "Yes"})
+    general = _sub(processing, "respcondition", **{"continue": "Yes"})
     _sub(_sub(general, "conditionvar"), "other")
     _sub(general, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
     for index, option in enumerate(item.options):
@@ -86,7 +85,7 @@ def _item(section: etree._Element, item: Item) -> None:
             condition = _sub(processing, "respcondition", **{"continue": "Yes"})
             _sub(_sub(condition, "conditionvar"), "varequal", LETTERS[index], respident="response1")
             _sub(condition, "displayfeedback", feedbacktype="Response", linkrefid=f"{LETTERS[index]}_fb")
-    correct = _sub(processing, "respcondition", title="Correct", **{"continue": "No"})
+    correct = _sub(processing, "respcondition", **{"continue": "No"})
     _sub(_sub(correct, "conditionvar"), "varequal", LETTERS[item.answer_index], respident="response1")
     _sub(correct, "setvar", "100", action="Set", varname="SCORE")
     _feedback(element, "general_fb", general_feedback_html(item))
@@ -109,7 +108,6 @@ def assessment_xml(content: CourseContent) -> bytes:
             ("cc_maxattempts", "unlimited"),
         ],
     )
-    _html(_sub(assessment, "rubric"), f"<p>{inline(check.description)}</p>")
     section = _sub(assessment, "section", ident="root_section")
     by_id = {item.id: item for item in content.chapter_items}
     for item_id in check.items:

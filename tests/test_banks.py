@@ -23,7 +23,7 @@ from courseware import CourseContent, load_content
 from courseware.markup import markdown_inline
 from courseware.model import Item, Pool
 from scorm_builder.banks import build_bank, secure_pools
-from scorm_builder.banks.qti_schema import qti21_errors
+from scorm_builder.banks.qti_schema import manifest_errors, qti21_errors
 from scorm_builder.cli import main
 
 from .conftest import CONTENT_DIR, ROOT
@@ -328,6 +328,17 @@ def test_qti21_files_are_valid_against_the_ims_xsd(tmp_path):
     assert len(checked) == 27  # the test and 26 items
     for name in checked:
         assert qti21_errors(files[name]) == [], name
+
+
+def test_qti21_manifest_is_valid_ims_cp_with_lom_keywords(tmp_path):
+    path, _ = export(["--format", "qti21"], tmp_path, "bank.zip")
+    manifest = qti_files(path)["imsmanifest.xml"]
+    assert manifest_errors(manifest) == []
+    broken = manifest.replace(b"<lom:keyword>", b"<lom:keywords>", 1).replace(
+        b"</lom:keyword>", b"</lom:keywords>", 1
+    )
+    assert manifest_errors(broken)  # LOM is checked, not skipped as unknown
+    assert manifest_errors(manifest.replace(b'type="imsqti_item_xmlv2p1"', b"", 1))  # a resource needs a type
 
 
 def test_the_qti21_schema_check_can_fail(tmp_path):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from lxml import etree
 
 from scorm_builder.banks import Bank, BankFormat, BankItem, register
-from scorm_builder.banks.qti_schema import qti21_errors
+from scorm_builder.banks.qti_schema import manifest_errors, qti21_errors
 from scorm_builder.banks.text import general_feedback_html, option_feedback_html, option_html, stem_html
 from scorm_builder.package import BuildError, zip_bytes
 
@@ -165,8 +165,10 @@ def export(bank: Bank) -> bytes:
     """The zip, after every item and the test passed the QTI 2.1 XSD (else BuildError, nothing written)."""
     files = package_files(bank)
     for name, data in sorted(files.items()):
-        if name != "imsmanifest.xml" and (errors := qti21_errors(data)):
-            raise BuildError(f"{name} is not valid QTI 2.1:\n" + "\n".join(f"  {name}:{e}" for e in errors))
+        check = manifest_errors if name == "imsmanifest.xml" else qti21_errors
+        if errors := check(data):
+            details = "\n".join(f"  {name}:{error}" for error in errors)
+            raise BuildError(f"{name} is not valid against its IMS schema:\n{details}")
     return zip_bytes(files)
 
 

@@ -5,7 +5,8 @@ the item's tags (difficulty, pool) in its `category` attribute; the manifest rep
 keywords on each item's resource. Each item is a single-cardinality `choiceInteraction` whose
 response processing sets `FEEDBACK` to the chosen option, so every option's rationale is a
 `modalFeedback`, and the item's rationale is shown whatever was chosen. Every item and the test are
-valid against the IMS QTI 2.1 XSD (`scorm_builder/schemas/qti21/`, see SOURCES.md there).
+checked against the IMS QTI 2.1 XSD, the manifest against IMS CP 1.1.4 and LOM, before anything is
+written (`scorm_builder/schemas/qti21/`, see SOURCES.md there).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ NS = {
 TOOL = "https://tool.skarp.test/base"
 CC13_RESOURCE_TYPES = {  # the CC 1.3 resource type vocabulary (ccresourcetypevocabularyv1p3), as used
     "webcontent",
-    "imsbasiclti_xmlv1p0",
+    "imsbasiclti_xmlv1p3",
     "imsqti_xmlv1p2/imscc_xmlv1p3/assessment",
 }
 
@@ -121,7 +121,7 @@ def test_every_reference_resolves_and_every_file_is_listed(cartridge):
 
 def test_lti_links_are_valid_and_import_as_graded_canvas_assignments(cartridge, content: CourseContent):
     root = manifest(cartridge)
-    links = root.xpath("cp:resources/cp:resource[@type='imsbasiclti_xmlv1p0']", namespaces=NS)
+    links = root.xpath("cp:resources/cp:resource[@type='imsbasiclti_xmlv1p3']", namespaces=NS)
     assert len(links) == 3
     expected = {
         b.id: (1 if b.kind is BlueprintKind.review else b.item_count)

@@ -25,6 +25,7 @@ from courseware.model import CourseContent
 from scorm_builder import layout as layouts
 from scorm_builder.formats import Format, register
 from scorm_builder.formats.cc_lti import DEFAULT_TOOL_URL, ToolUrlError, check_tool_url, link_xml, lti_links
+from scorm_builder.formats.cc_lti import RESOURCE_TYPE as LTI_RESOURCE_TYPE
 from scorm_builder.formats.cc_qti import RESOURCE_TYPE as QTI_RESOURCE_TYPE
 from scorm_builder.formats.cc_qti import assessment_xml
 from scorm_builder.formats.cc_schema import lti_link_errors
@@ -124,7 +125,7 @@ def manifest_xml(content: CourseContent, pages: PackageLayout, files: dict[str, 
     qti = _el(resources, "resource", identifier=f"res-{check.id}", type=QTI_RESOURCE_TYPE)
     _el(qti, "file", href=QTI_HREF)
     for link in lti_links(content):
-        lti = _el(resources, "resource", identifier=link.identifier, type="imsbasiclti_xmlv1p0")
+        lti = _el(resources, "resource", identifier=link.identifier, type=LTI_RESOURCE_TYPE)
         _el(lti, "file", href=link.href)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

@@ -1,4 +1,11 @@
-"""The cartridge's LTI links (`imsbasiclti_xmlv1p0`): the diagnostic, the mock exam, the spaced review.
+"""The cartridge's LTI links: the diagnostic, the mock exam, the spaced review.
+
+Resource type `imsbasiclti_xmlv1p3`, the only LTI term of the CC 1.3 resource type vocabulary
+(IMS's ccresourcetypevocabularyv1p3), and the one Moodle's CC 1.3 importer looks for (Canvas takes
+any `imsbasiclti*`). The link file is the `cartridge_basiclti_link` of IMS LTI CC 1.0.1
+(`imslticc_v1p0` namespace): it is what both importers read (Moodle queries that namespace for 1.1 and
+1.3 cartridges alike) and what the vendored schema checks; CC 1.3's own link schema
+(`imslticc_v1p3`) only adds optional metadata and is not vendored (schemas/cc13/SOURCES.md).
 
 Each link launches the Skarp tool at `<tool-url>/lti/launch?assessment=<id>` with the custom
 parameter `assessment=<id>` (the tool reads either; see lti_app/services/launches.py). Canvas makes
@@ -36,6 +43,7 @@ SCHEMA_LOCATION = " ".join(
     )
 )
 CANVAS_PLATFORM = "canvas.instructure.com"
+RESOURCE_TYPE = "imsbasiclti_xmlv1p3"
 LINKED_KINDS = (BlueprintKind.diagnostic, BlueprintKind.mock_exam, BlueprintKind.review)
 
 

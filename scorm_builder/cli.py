@@ -10,6 +10,7 @@ import click
 
 from courseware import ContentError, load_content
 from courseware.packaged import content_dir as packaged_content
+from scorm_builder.banks.command import export_items
 from scorm_builder.formats import FORMATS
 from scorm_builder.package import BuildError
 from scorm_builder.player import serve
@@ -50,6 +51,10 @@ def main() -> None:
     help="Output format: " + "; ".join(f"{name}: {fmt.summary}" for name, fmt in FORMATS.items()) + ".",
 )
 @click.option("--multi-sco", is_flag=True, help="One SCO per part, so the LMS shows a table of contents.")
+@click.option(
+    "--tool-url",
+    help="--format cc: the LTI tool's https address the links launch (a placeholder if omitted).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def build(
     content_arg: Path | None,
@@ -57,6 +62,7 @@ def build(
     out_dir: Path,
     format_name: str,
     multi_sco: bool,
+    tool_url: str | None,
     quiet: bool,
 ) -> None:
     """Build the chapter package and the knowledge-check package from CONTENT_DIR.
@@ -67,13 +73,16 @@ def build(
     """
     if content_arg is not None and content_option is not None and content_arg != content_option:
         raise click.UsageError(f"two content folders given: {content_arg} and --content {content_option}")
+    if tool_url is not None and format_name != "cc":
+        raise click.UsageError("--tool-url is for --format cc (the cartridge's LTI links)")
     content_dir = content_option or content_arg or packaged_content()
     say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
     _check_output_folder(out_dir)
     say(f"loading content from {content_dir}")
     try:
         content = load_content(content_dir)
-        built = FORMATS[format_name].build(content, out_dir, multi_sco=multi_sco, progress=say)
+        extra = {"tool_url": tool_url} if tool_url is not None else {}
+        built = FORMATS[format_name].build(content, out_dir, multi_sco=multi_sco, progress=say, **extra)
     except ContentError as error:
         raise click.ClickException(f"{error.summary()}\nNothing was written.") from None
     except BuildError as error:
@@ -141,6 +150,8 @@ def _zips(paths: tuple[Path, ...]) -> list[Path]:
         found += sorted(path.glob("*.zip")) if path.is_dir() else [path]
     return found
 
+
+main.add_command(export_items)
 
 if __name__ == "__main__":
     main()

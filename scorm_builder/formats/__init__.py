@@ -53,4 +53,4 @@ def register(fmt: Format) -> Format:
 
 # Each import registers one format; the order is the order --help lists them in.
 from scorm_builder.formats import scorm12, scorm2004  # noqa: E402,F401,I001
-from scorm_builder.formats import cmi5  # noqa: E402,F401
+from scorm_builder.formats import cmi5, cc  # noqa: E402,F401

@@ -269,6 +269,27 @@ def test_security_headers(lms):
     assert page.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_responses_no_browser_renders_skip_the_platform_origins(lms):
+    """Redirects and JSON answers are never shown as pages: a small fixed policy, no origin lookup
+    (the launch's redirects and every answer save are the busiest requests)."""
+    browser = lms.browser()
+    redirect = lms.login_redirect(browser, LEARNER_2, lms.links["diagnostic"])
+    assert redirect.headers["Content-Security-Policy"] == "default-src 'none'; base-uri 'none'"
+    page = start(lms, browser, user=LEARNER_2, assessment="diagnostic")
+    saved = browser.post(
+        page.url,
+        data={"csrf_token": csrf_of(page.text), "choice": "1", "go": "stay"},
+        headers={"Accept": "application/json"},
+        timeout=10,
+    )
+    assert saved.status_code == 200 and saved.headers["Content-Type"].startswith("application/json")
+    assert (
+        saved.headers["Content-Security-Policy"]
+        == "default-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    assert f"frame-ancestors 'self' {lms.sandbox_url}" in page.headers["Content-Security-Policy"]
+
+
 def test_launch_cookies_cross_sites(lms):
     browser = lms.browser()
     redirect = lms.login_redirect(browser, LEARNER, lms.links["diagnostic"])

@@ -306,6 +306,9 @@ def test_bad_stored_login_urls_never_break_a_response(app, caplog):
             csp = response.headers["Content-Security-Policy"]
             assert csp.isascii() and "*" not in csp and "X-Injected" not in response.headers
             ancestors = next(d for d in csp.split("; ") if d.startswith("frame-ancestors"))
+            if path.endswith(".json"):  # never shown as a page: framing refused, no origins looked up
+                assert ancestors == "frame-ancestors 'none'"
+                continue
             assert ancestors.split() == [
                 "frame-ancestors",
                 "'self'",

@@ -1,7 +1,14 @@
-"""pylti1p3's ToolConfAbstract backed by the database: many platforms, many deployments each."""
+"""pylti1p3's ToolConfAbstract backed by the database: many platforms, many deployments each.
+
+One instance serves one request. pylti1p3 asks for the same registration several times in a launch
+(registration, deployment, then the view): each platform is looked up once per instance, and the
+tool's public key is converted to PEM once per process (key ids never change their key).
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
@@ -21,6 +28,7 @@ class DatabaseToolConf(ToolConfAbstract):
         super().__init__()
         self.session = session
         self.issuers_relation_types = {}  # per instance: the class attribute is shared in pylti1p3
+        self._platforms: dict[tuple[str, str | None], Platform | None] = {}
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -29,6 +37,11 @@ class DatabaseToolConf(ToolConfAbstract):
         return True
 
     def platform(self, iss: str, client_id: str | None) -> Platform | None:
+        if (iss, client_id) not in self._platforms:
+            self._platforms[iss, client_id] = self._find_platform(iss, client_id)
+        return self._platforms[iss, client_id]
+
+    def _find_platform(self, iss: str, client_id: str | None) -> Platform | None:
         query = select(Platform).where(Platform.issuer == iss)
         if client_id:
             return self.session.scalar(query.where(Platform.client_id == client_id))
@@ -55,7 +68,7 @@ class DatabaseToolConf(ToolConfAbstract):
             .set_auth_audience(platform.auth_audience)
             .set_key_set_url(platform.key_set_url)
             .set_tool_private_key(key.private_pem)
-            .set_tool_public_key(_public_pem(key.public_jwk))
+            .set_tool_public_key(_public_pem(json.dumps(key.public_jwk, sort_keys=True)))
         )
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
@@ -79,9 +92,8 @@ class DatabaseToolConf(ToolConfAbstract):
         return jwks(self.session)
 
 
-def _public_pem(public_jwk: dict) -> str:
-    import json
-
+@functools.lru_cache(maxsize=16)
+def _public_pem(public_jwk_json: str) -> str:
     from jwcrypto.jwk import JWK
 
-    return JWK.from_json(json.dumps(public_jwk)).export_to_pem().decode()
+    return JWK.from_json(public_jwk_json).export_to_pem().decode()

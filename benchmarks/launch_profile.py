@@ -1,0 +1,142 @@
+"""Where a launch spends its time: SQL statements, Redis commands and the hottest functions per launch.
+
+    python benchmarks/launch_profile.py [--launches 200] [--top 25]
+    DATABASE_URL=postgresql+psycopg://... REDIS_URL=redis://... python benchmarks/launch_profile.py
+
+A launch here is what a learner's browser does when the LMS opens the activity: the OIDC login
+(GET /lti/login) and the launch (POST /lti/launch with an id_token the sandbox LMS signed), up to the
+tool's 303. The tool runs in this process through Flask's test client (no HTTP in the profile); the
+sandbox LMS serves its keys over loopback. Counts are exact (SQLAlchemy cursor events, Redis
+commandstats); the profile is cProfile's, sorted by own time. Used to find avoidable work (issue 13,
+point 4); the throughput itself is measured by lti_benchmark.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event  # noqa: E402
+
+from lti_app import create_app  # noqa: E402
+from lti_app.sandbox import (  # noqa: E402
+    add_resource_link,
+    create_sandbox_app,
+    get_course,
+    get_tool,
+    launch_claims,
+    sandbox_private_key_pem,
+    session_scope,
+    sign_id_token,
+)
+from lti_app.sandbox.keys import load_private_key  # noqa: E402
+from tests.live import free_port, serve  # noqa: E402
+from tests.lti_harness import Lms, database_url, reset_database  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--launches", type=int, default=200)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="skarp-profile-"))
+    url = database_url(folder)
+    reset_database(url)
+    tool_port, sandbox_port = free_port(), free_port()
+    tool_url, sandbox_url = f"http://localhost:{tool_port}", f"http://127.0.0.1:{sandbox_port}"
+    env = {"TOOL_BASE_URL": tool_url, "DATABASE_URL": url, "SECRET_KEY": "profile"}
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    tool_app = create_app(env)
+    cache = tool_app.extensions["redis"]
+    cache.flushdb()
+    sandbox_app = create_sandbox_app(
+        {
+            "SANDBOX_BASE_URL": sandbox_url,
+            "SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite3'}",
+            "SECRET_KEY": "profile",
+        }
+    )
+    with serve(sandbox_app, sandbox_port), serve(tool_app, tool_port):
+        lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)
+        lms.register_tool()
+        with session_scope(sandbox_app) as session:
+            tool = get_tool(session, lms.client_id)
+            link = add_resource_link(
+                session, tool, get_course(session), "Diagnostic", custom={"assessment": "diagnostic"}
+            ).link_id
+        template = launch_claims(sandbox_app, lms.client_id, "learner-1", link, "nonce")
+        key = load_private_key(sandbox_private_key_pem(sandbox_app))
+        client = tool_app.test_client()
+        login_params = {
+            "iss": sandbox_url,
+            "login_hint": "learner-1",
+            "target_link_uri": f"{tool_url}/lti/launch",
+            "client_id": lms.client_id,
+            "lti_deployment_id": "deployment-1",
+            "lti1p3_new_window": "1",
+        }
+
+        def launch(number: int) -> None:
+            login = client.get("/lti/login", query_string=login_params, base_url=tool_url)
+            assert login.status_code == 302, login.status_code
+            query = parse_qs(urlsplit(login.headers["Location"]).query)
+            now = int(time.time())
+            claims = {
+                **template,
+                "sub": f"p-{number}",
+                "nonce": query["nonce"][0],
+                "iat": now,
+                "exp": now + 300,
+            }
+            data = {"id_token": sign_id_token(key, claims), "state": query["state"][0]}
+            response = client.post("/lti/launch", data=data, base_url=tool_url)
+            assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+        launch(-1)  # first launch: the platform's key set is fetched and cached, as in production
+        statements = [0]
+        engine = tool_app.extensions["db_engine"]
+        event.listen(
+            engine, "before_cursor_execute", lambda *_a: statements.__setitem__(0, statements[0] + 1)
+        )
+        cache.config_resetstat()
+        profile = cProfile.Profile()
+        started = time.perf_counter()
+        profile.enable()
+        for number in range(args.launches):
+            launch(number)
+        profile.disable()
+        elapsed = time.perf_counter() - started
+        commands = {
+            name.removeprefix("cmdstat_"): stats["calls"]
+            for name, stats in cache.info("commandstats").items()
+        }
+    commands.pop("config|resetstat", None)
+    commands.pop("info", None)
+    per = args.launches
+    print(
+        f"{per} launches (login + launch) in {elapsed:.2f} s: {1000 * elapsed / per:.1f} ms each, in process"
+    )
+    print(f"SQL statements per launch: {statements[0] / per:.1f}")
+    print(
+        "Redis commands per launch: " + ", ".join(f"{k} {v / per:.1f}" for k, v in sorted(commands.items()))
+    )
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
+    print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from . import lti
+from . import claims
 from .db import db, state
 from .models import (
     AccessToken,
@@ -145,17 +145,17 @@ def token() -> tuple[Response, int, dict[str, str]]:
     session = db()
     if request.form.get("grant_type") != "client_credentials":
         raise ServiceError(400, "unsupported_grant_type", "grant_type must be client_credentials")
-    if request.form.get("client_assertion_type") != lti.CLIENT_ASSERTION_TYPE:
+    if request.form.get("client_assertion_type") != claims.CLIENT_ASSERTION_TYPE:
         raise ServiceError(
-            400, "invalid_request", f"client_assertion_type must be {lti.CLIENT_ASSERTION_TYPE}"
+            400, "invalid_request", f"client_assertion_type must be {claims.CLIENT_ASSERTION_TYPE}"
         )
     assertion = request.form.get("client_assertion", "")
     if not assertion:
         raise ServiceError(400, "invalid_request", "client_assertion is required")
     tool = _assertion_tool(session, assertion)
-    claims = _verify_assertion(tool, assertion)
+    payload = _verify_assertion(tool, assertion)
     scopes = _requested_scopes(tool)
-    _spend_jti(session, tool, claims)
+    _spend_jti(session, tool, payload)
     access_token = issue_access_token(session, tool, scopes)
     session.commit()
     body = {
@@ -346,35 +346,35 @@ def _filtered_line_items(course: Course, tool: Tool) -> list[LineItem]:
 
 @bp.get(COURSE + "/lineitems")
 def list_line_items(context_id: str) -> Response:
-    tool = authorize(lti.SCOPE_LINEITEM, lti.SCOPE_LINEITEM_READONLY)
+    tool = authorize(claims.SCOPE_LINEITEM, claims.SCOPE_LINEITEM_READONLY)
     course = _course(context_id)
     page, headers = paginate(_filtered_line_items(course, tool), lineitems_url(state(), course))
-    return _json([lineitem_json(item) for item in page], lti.MEDIA_LINEITEM_CONTAINER, headers=headers)
+    return _json([lineitem_json(item) for item in page], claims.MEDIA_LINEITEM_CONTAINER, headers=headers)
 
 
 @bp.post(COURSE + "/lineitems")
 def create_line_item(context_id: str) -> Response:
-    tool = authorize(lti.SCOPE_LINEITEM)
+    tool = authorize(claims.SCOPE_LINEITEM)
     course = _course(context_id)
-    fields = _line_item_fields(_json_body(lti.MEDIA_LINEITEM), course, tool)
+    fields = _line_item_fields(_json_body(claims.MEDIA_LINEITEM), course, tool)
     item = add_line_item(db(), tool, course, **fields)
     db().commit()
     payload = lineitem_json(item)
-    return _json(payload, lti.MEDIA_LINEITEM, 201, {"Location": payload["id"]})
+    return _json(payload, claims.MEDIA_LINEITEM, 201, {"Location": payload["id"]})
 
 
 @bp.get(COURSE + "/lineitems/<int:item_id>")
 def get_line_item(context_id: str, item_id: int) -> Response:
-    tool = authorize(lti.SCOPE_LINEITEM, lti.SCOPE_LINEITEM_READONLY)
-    return _json(lineitem_json(_line_item(_course(context_id), tool, item_id)), lti.MEDIA_LINEITEM)
+    tool = authorize(claims.SCOPE_LINEITEM, claims.SCOPE_LINEITEM_READONLY)
+    return _json(lineitem_json(_line_item(_course(context_id), tool, item_id)), claims.MEDIA_LINEITEM)
 
 
 @bp.put(COURSE + "/lineitems/<int:item_id>")
 def update_line_item(context_id: str, item_id: int) -> Response:
-    tool = authorize(lti.SCOPE_LINEITEM)
+    tool = authorize(claims.SCOPE_LINEITEM)
     course = _course(context_id)
     item = _line_item(course, tool, item_id)
-    body = _json_body(lti.MEDIA_LINEITEM)
+    body = _json_body(claims.MEDIA_LINEITEM)
     if "id" in body and body["id"] != lineitem_url(state(), item):
         raise _bad("id does not match the line item URL")
     fields = _line_item_fields(body, course, tool)
@@ -384,12 +384,12 @@ def update_line_item(context_id: str, item_id: int) -> Response:
     for name, value in fields.items():
         setattr(item, name, value)
     db().commit()
-    return _json(lineitem_json(item), lti.MEDIA_LINEITEM)
+    return _json(lineitem_json(item), claims.MEDIA_LINEITEM)
 
 
 @bp.delete(COURSE + "/lineitems/<int:item_id>")
 def delete_line_item(context_id: str, item_id: int) -> tuple[str, int]:
-    tool = authorize(lti.SCOPE_LINEITEM)
+    tool = authorize(claims.SCOPE_LINEITEM)
     db().delete(_line_item(_course(context_id), tool, item_id))
     db().commit()
     return "", 204
@@ -443,10 +443,10 @@ def _score_in(course: Course, body: dict[str, Any]) -> ScoreIn:
     if user is None or get_membership(db(), course, user) is None:
         raise _bad("userId is not a member of this course")
     activity, grading = body.get("activityProgress"), body.get("gradingProgress")
-    if activity not in lti.ACTIVITY_PROGRESS:
-        raise _bad("activityProgress must be one of " + ", ".join(lti.ACTIVITY_PROGRESS))
-    if grading not in lti.GRADING_PROGRESS:
-        raise _bad("gradingProgress must be one of " + ", ".join(lti.GRADING_PROGRESS))
+    if activity not in claims.ACTIVITY_PROGRESS:
+        raise _bad("activityProgress must be one of " + ", ".join(claims.ACTIVITY_PROGRESS))
+    if grading not in claims.GRADING_PROGRESS:
+        raise _bad("gradingProgress must be one of " + ", ".join(claims.GRADING_PROGRESS))
     given, maximum = _score_numbers(body)
     if "submission" in body and not isinstance(body["submission"], dict):
         raise _bad("submission must be an object")
@@ -503,10 +503,10 @@ that lands while its retry does) must not both pass the check. The sandbox is on
 
 @bp.post(COURSE + "/lineitems/<int:item_id>/scores")
 def post_score(context_id: str, item_id: int) -> tuple[str, int]:
-    tool = authorize(lti.SCOPE_SCORE)
+    tool = authorize(claims.SCOPE_SCORE)
     course = _course(context_id)
     item = _line_item(course, tool, item_id)
-    body = _json_body(lti.MEDIA_SCORE)
+    body = _json_body(claims.MEDIA_SCORE)
     score = _score_in(course, body)
     with _SCORES_LOCK:
         _store_score(item, score, body)
@@ -550,14 +550,16 @@ def result_json(item: LineItem, result: Result) -> dict[str, Any]:
 
 @bp.get(COURSE + "/lineitems/<int:item_id>/results")
 def list_results(context_id: str, item_id: int) -> Response:
-    tool = authorize(lti.SCOPE_RESULT_READONLY)
+    tool = authorize(claims.SCOPE_RESULT_READONLY)
     item = _line_item(_course(context_id), tool, item_id)
     results = list(item.results)
     user_id = request.args.get("user_id")
     if user_id is not None:
         results = [result for result in results if result.user.sub == user_id]
     page, headers = paginate(results, lineitem_url(state(), item) + "/results")
-    return _json([result_json(item, result) for result in page], lti.MEDIA_RESULT_CONTAINER, headers=headers)
+    return _json(
+        [result_json(item, result) for result in page], claims.MEDIA_RESULT_CONTAINER, headers=headers
+    )
 
 
 # --- NRPS --------------------------------------------------------------------------------------------
@@ -572,13 +574,13 @@ def member_json(membership: Membership) -> dict[str, Any]:
         "given_name": user.given_name,
         "family_name": user.family_name,
         "email": user.email,
-        "roles": lti.membership_role_uris(membership.roles),
+        "roles": claims.membership_role_uris(membership.roles),
     }
 
 
 @bp.get(COURSE + "/memberships")
 def memberships(context_id: str) -> Response:
-    tool = authorize(lti.SCOPE_NRPS)
+    tool = authorize(claims.SCOPE_NRPS)
     course = _course(context_id)
     rlid = request.args.get("rlid")
     if rlid is not None:
@@ -590,8 +592,8 @@ def memberships(context_id: str) -> Response:
     enrolled = list(db().execute(everyone.order_by(Membership.id)))
     role = request.args.get("role")
     if role is not None:
-        wanted = lti.membership_role_uris([role])[0]
-        enrolled = [row for row in enrolled if wanted in lti.membership_role_uris(row.roles)]
+        wanted = claims.membership_role_uris([role])[0]
+        enrolled = [row for row in enrolled if wanted in claims.membership_role_uris(row.roles)]
     window, headers = page_window(len(enrolled), memberships_url(state(), course))
     ids = [row.id for row in enrolled[window]]
     on_page = select(Membership).where(Membership.id.in_(ids)).options(joinedload(Membership.user))
@@ -600,4 +602,4 @@ def memberships(context_id: str) -> Response:
     query = request.query_string.decode("ascii")
     container_id = memberships_url(state(), course) + (f"?{query}" if query else "")
     payload = {"id": container_id, "context": context, "members": members}
-    return _json(payload, lti.MEDIA_MEMBERSHIP_CONTAINER, headers=headers)
+    return _json(payload, claims.MEDIA_MEMBERSHIP_CONTAINER, headers=headers)

@@ -58,7 +58,7 @@ def _init_database(app: Flask) -> None:
 
 def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
     """A new sandbox platform. Keys: SANDBOX_BASE_URL (the issuer), SANDBOX_DATABASE_URL, SECRET_KEY."""
-    app = Flask(__package__ or "lti_app.sandbox")
+    app = Flask(__package__ or "sandbox_lms")
     _configure(app, config)
     _init_database(app)
     for blueprint in (registration.bp, launch.bp, deeplink.bp, services.bp, faults.bp, pages.bp):

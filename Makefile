@@ -28,7 +28,7 @@ SERVICE_TESTS := tests/test_lti_*.py tests/test_review_*.py tests/test_grade_pas
 
 setup: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
 
-$(VENV)/.installed: pyproject.toml $(if $(VENV_OK),,venv-broken)
+$(VENV)/.installed: pyproject.toml sandbox_lms/pyproject.toml $(if $(VENV_OK),,venv-broken)
 	@[ -n "$(PYTHON)" ] || { echo "No Python 3.11 or newer on PATH (tried python3.13, python3.12," \
 	  "python3.11, python3): install one, or run make PYTHON=/path/to/python3" >&2; exit 1; }
 	@if [ -e $(VENV) ] && ! $(PY) -I -c '$(VENV_CHECK)' >/dev/null 2>&1; then \
@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml $(if $(VENV_OK),,venv-broken)
 	  rm -rf $(VENV); fi
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' -e ./sandbox_lms
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -53,7 +53,7 @@ build: $(VENV)/.installed
 
 # DEMO_ARGS: e.g. "--port 5001 --sandbox-port 8002 --scorm-port 8003" if those ports are taken.
 demo: setup build
-	$(PY) -m flask --app lti_app sandbox --scorm dist $(DEMO_ARGS)
+	$(PY) -m sandbox_lms demo --scorm dist $(DEMO_ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

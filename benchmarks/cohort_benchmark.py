@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchmarks.wait import start_gunicorn  # noqa: E402
 from lti_app import create_app  # noqa: E402
-from lti_app.sandbox import (  # noqa: E402
+from sandbox_lms import (  # noqa: E402
     add_resource_link,
     create_sandbox_app,
     get_course,

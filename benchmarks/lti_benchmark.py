@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.wait import start_gunicorn  # noqa: E402
 from lti_app import create_app  # noqa: E402
-from lti_app.sandbox import (  # noqa: E402
+from sandbox_lms import (  # noqa: E402
     add_resource_link,
     create_sandbox_app,
     get_course,
@@ -40,7 +40,7 @@ from lti_app.sandbox import (  # noqa: E402
     session_scope,
     sign_id_token,
 )
-from lti_app.sandbox.keys import load_private_key  # noqa: E402
+from sandbox_lms.keys import load_private_key  # noqa: E402
 from tests.live import LoopbackBrowser, free_port, serve  # noqa: E402
 from tests.lti_harness import Lms, csrf_of, reset_database  # noqa: E402
 

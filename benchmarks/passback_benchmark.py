@@ -41,10 +41,10 @@ from sqlalchemy import func, select  # noqa: E402
 from benchmarks.wait import start_gunicorn  # noqa: E402
 from lti_app import create_app  # noqa: E402
 from lti_app.adapters.orm import Attempt, GradeDelivery  # noqa: E402
-from lti_app.sandbox import add_resource_link, create_sandbox_app, get_course, get_tool, session_scope  # noqa: E402
-from lti_app.sandbox.models import Membership, User  # noqa: E402
 from lti_app.services import attempts as attempt_service  # noqa: E402
 from lti_app.services.launches import LaunchContext  # noqa: E402
+from sandbox_lms import add_resource_link, create_sandbox_app, get_course, get_tool, session_scope  # noqa: E402
+from sandbox_lms.models import Membership, User  # noqa: E402
 from tests.live import free_port, serve  # noqa: E402
 from tests.lti_harness import Lms, reset_database  # noqa: E402
 
@@ -114,7 +114,7 @@ def main() -> int:
     }
     # The LMS in its own processes (gunicorn), so the submitting process doesn't slow it down.
     sandbox = start_gunicorn(
-        "lti_app.sandbox:create_sandbox_app()",
+        "sandbox_lms:create_sandbox_app()",
         sandbox_port,
         sandbox_env,
         workers=2,

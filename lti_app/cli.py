@@ -13,7 +13,6 @@ import json
 import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -338,26 +337,7 @@ def retention_purge(older_than: str) -> None:
     )
 
 
-@click.command("sandbox")
-@click.option("--port", "tool_port", default=5000, show_default=True, help="The tool's port (localhost).")
-@click.option("--sandbox-port", default=8000, show_default=True, help="The sandbox LMS's port (127.0.0.1).")
-@click.option("--scorm", type=click.Path(path_type=Path), default=None, help="Also serve these SCORM zips.")
-@click.option("--scorm-port", default=8001, show_default=True)
-def sandbox_command(tool_port: int, sandbox_port: int, scorm: Path | None, scorm_port: int) -> None:
-    """Run the tool with a local sandbox LMS (and optionally the SCORM player)."""
-    from lti_app import demo
-
-    demo.run(
-        current_app._get_current_object(),
-        tool_port=tool_port,
-        sandbox_port=sandbox_port,
-        scorm=scorm,
-        scorm_port=scorm_port,
-    )
-
-
 def init_app(app: Flask) -> None:
     for group in (db_cli, platforms_cli, keys_cli, learners_cli, retention_cli):
         app.cli.add_command(group)
-    app.cli.add_command(sandbox_command)
     app.cli.add_command(worker_command)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, close_all_sessions
 from lti_app import create_app
 from lti_app.adapters import migrations, redis_store
 from lti_app.adapters.orm import Attempt, Base
-from lti_app.sandbox import (
+from lti_app.services.invites import create_invite, invite_url
+from sandbox_lms import (
     add_resource_link,
     create_sandbox_app,
     get_course,
@@ -31,7 +32,6 @@ from lti_app.sandbox import (
     issue_registration_token,
     session_scope,
 )
-from lti_app.services.invites import create_invite, invite_url
 
 from .live import browser_like_session, free_port, serve
 

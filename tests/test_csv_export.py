@@ -15,8 +15,8 @@ import pytest
 
 from courseware import load_content
 from lti_app.adapters.orm import Attempt
-from lti_app.sandbox import sign_id_token
 from lti_app.services.reports import AttemptSummary, ClassReport, LearnerRow, SyncState, export_csv
+from sandbox_lms import sign_id_token
 
 from .conftest import CONTENT_DIR
 from .lti_harness import INSTRUCTOR, Lms, csrf_of, start_lms

@@ -18,9 +18,9 @@ import requests
 from sqlalchemy import select, update
 
 from lti_app.adapters.orm import Attempt, GradeDelivery, utcnow
-from lti_app.sandbox import launch_claims, sign_id_token
 from lti_app.services.delivery import claim, run_once
 from lti_app.services.grade_worker import LeaseKeeper
+from sandbox_lms import launch_claims, sign_id_token
 
 from .lti_harness import LEARNER, LEARNER_2, csrf_of, query_of, start_lms
 from .test_lti_flows import answer, attempt_of, correct_position, start, submit

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from lti_app.adapters.orm import Attempt, LaunchRecord
 from lti_app.lti.platform_storage import PREFIX
-from lti_app.sandbox import sign_id_token, state
+from sandbox_lms import sign_id_token, state
 
 from .lti_harness import Lms, csrf_of, start_lms
 from .test_lti_rejections import Claims, assert_refused, counts, post_launch, start_login

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from courseware import load_content
 from lti_app.adapters.orm import Answer, Attempt, LaunchRecord, utcnow
-from lti_app.sandbox import get_resource_link, session_scope
+from sandbox_lms import get_resource_link, session_scope
 
 from .conftest import CONTENT_DIR
 from .lti_harness import INSTRUCTOR, LEARNER, LEARNER_2, csrf_of, form_of, start_lms

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
 from lti_app.adapters.orm import Attempt, LaunchRecord
-from lti_app.sandbox import PlatformKey, launch_claims, session_scope, sign_id_token, state
-from lti_app.sandbox.keys import PlatformKeyPair, generate_private_pem
+from sandbox_lms import PlatformKey, launch_claims, session_scope, sign_id_token, state
+from sandbox_lms.keys import PlatformKeyPair, generate_private_pem
 
 from .lti_harness import LEARNER, Lms, query_of, start_lms
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from lti_app.adapters.orm import Attempt
-from lti_app.sandbox import sign_id_token
 from lti_app.services.launches import LaunchContext
+from sandbox_lms import sign_id_token
 
 from .lti_harness import Lms, csrf_of, start_lms
 from .test_lti_rejections import post_launch, start_login

@@ -19,6 +19,7 @@ from scorm_builder.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+NOT_SHIPPED = {"tests", "benchmarks", "node_modules", "build", "sandbox_lms"}
 
 
 def package_folders() -> set[str]:
@@ -27,7 +28,8 @@ def package_folders() -> set[str]:
     found = set()
     for init in ROOT.glob("*/**/__init__.py"):
         parts = init.parent.relative_to(ROOT).parts
-        if parts[0] in {"tests", "benchmarks", "node_modules", "build"} or parts[0].startswith("."):
+        # sandbox_lms is a distribution of its own (tests/test_sandbox_boundary.py checks it stays out).
+        if parts[0] in NOT_SHIPPED or parts[0].startswith("."):
             continue
         found.add(".".join((renames.get(parts[0], parts[0]), *parts[1:])))
     return found

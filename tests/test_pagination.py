@@ -22,11 +22,11 @@ from sqlalchemy import insert, select
 from lti_app.adapters.lms_client import MAX_PAGES, MEMBERSHIPS, LmsClient, LmsError
 from lti_app.adapters.orm import Platform
 from lti_app.lti.keys import signing_key
-from lti_app.sandbox import get_course, get_tool, session_scope
-from lti_app.sandbox.models import LineItem, Membership, ResourceLink, User
-from lti_app.sandbox.store import add_line_item, add_resource_link
 from lti_app.services import reports
 from lti_app.services.launches import LaunchContext
+from sandbox_lms import get_course, get_tool, session_scope
+from sandbox_lms.models import LineItem, Membership, ResourceLink, User
+from sandbox_lms.store import add_line_item, add_resource_link
 
 from .live import free_port, serve
 from .lti_harness import INSTRUCTOR, LEARNER, LEARNER_2, start_lms

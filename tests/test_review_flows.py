@@ -25,10 +25,10 @@ from lti_app.adapters.orm import (
     ReviewLogEntry,
     utcnow,
 )
-from lti_app.sandbox import Membership, User, get_course, get_tool, session_scope
 from lti_app.services import review
 from lti_app.services.delivery import run_once
 from lti_app.services.platforms import add_deployment
+from sandbox_lms import Membership, User, get_course, get_tool, session_scope
 
 from .conftest import CONTENT_DIR
 from .lti_harness import INSTRUCTOR, LEARNER, csrf_of, form_of, start_lms

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 import lxml.html
 import pytest
 
-from lti_app.sandbox import Membership, User, get_course, session_scope
+from sandbox_lms import Membership, User, get_course, session_scope
 
 from .lti_harness import INSTRUCTOR, LEARNER, LEARNER_2, start_lms
 from .test_lti_flows import answer, attempt_of, correct_position, start, submit

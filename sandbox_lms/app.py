@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import sessionmaker
 
-from . import deeplink, faults, launch, pages, registration, services
+from . import ags, deeplink, faults, launch, nrps, oauth, pages, registration
 from .db import (
     EXTENSION,
     SandboxState,
@@ -58,10 +58,19 @@ def _init_database(app: Flask) -> None:
 
 def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
     """A new sandbox platform. Keys: SANDBOX_BASE_URL (the issuer), SANDBOX_DATABASE_URL, SECRET_KEY."""
-    app = Flask(__package__ or "lti_app.sandbox")
+    app = Flask(__package__ or "sandbox_lms")
     _configure(app, config)
     _init_database(app)
-    for blueprint in (registration.bp, launch.bp, deeplink.bp, services.bp, faults.bp, pages.bp):
+    for blueprint in (
+        registration.bp,
+        launch.bp,
+        deeplink.bp,
+        oauth.bp,
+        ags.bp,
+        nrps.bp,
+        faults.bp,
+        pages.bp,
+    ):
         app.register_blueprint(blueprint)
     faults.install(app)
     app.teardown_appcontext(close_request_session)

@@ -4,6 +4,17 @@
 // Launch and sign-in hand-offs post themselves; without JavaScript the visible Continue button does it.
 document.querySelectorAll("form[data-autosubmit]").forEach((form) => form.submit());
 
+// Times: the server writes <time datetime="ISO"> with the UTC time as text, readable without JavaScript;
+// here each becomes the viewer's local date and time (their locale and time zone), and the UTC text moves
+// to the title, so hovering still shows what the LMS stored.
+const localTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+document.querySelectorAll("time[datetime]").forEach((element) => {
+  const moment = new Date(element.getAttribute("datetime"));
+  if (Number.isNaN(moment.getTime())) return;
+  element.title = element.textContent.trim();
+  element.textContent = localTime.format(moment);
+});
+
 // Dynamic Registration opens the tool's page in a popup named "registration"; when the tool posts
 // {subject: "org.imsglobal.lti.close"} to its opener, the home page closes it and reloads to show the tool.
 let registrationWindow = null;

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import lti
+from . import claims
 from .db import db, state
 from .models import RegistrationToken, Tool, utcnow
 from .tokens import platform_jwks
@@ -42,18 +42,18 @@ def openid_configuration() -> dict[str, Any]:
         "token_endpoint": st.url("/token"),
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
-        "scopes_supported": ["openid", *lti.SUPPORTED_SCOPES],
+        "scopes_supported": ["openid", *claims.SUPPORTED_SCOPES],
         "response_types_supported": ["id_token"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "claims_supported": [*ID_TOKEN_CLAIMS, "email"],
         "subject_types_supported": ["public", "pairwise"],
         "authorization_server": st.url("/token"),
-        lti.PLATFORM_CONFIGURATION: {
-            "product_family_code": lti.PRODUCT_FAMILY_CODE,
-            "version": lti.PLATFORM_VERSION,
+        claims.PLATFORM_CONFIGURATION: {
+            "product_family_code": claims.PRODUCT_FAMILY_CODE,
+            "version": claims.PLATFORM_VERSION,
             "messages_supported": [
-                {"type": lti.MESSAGE_RESOURCE_LINK},
-                {"type": lti.MESSAGE_DEEP_LINKING, "placements": ["ContentArea"]},
+                {"type": claims.MESSAGE_RESOURCE_LINK},
+                {"type": claims.MESSAGE_DEEP_LINKING, "placements": ["ContentArea"]},
             ],
             "variables": ["$User.id", "$Person.name.full", "$Context.id", "$ResourceLink.id"],
         },
@@ -169,13 +169,13 @@ def _validate_messages(messages: Any) -> list[dict[str, Any]]:
             )
         if "custom_parameters" in message:
             _string_map(message["custom_parameters"], "a message's custom_parameters")
-        if message["type"] in lti.MESSAGES_SUPPORTED:
+        if message["type"] in claims.MESSAGES_SUPPORTED:
             kept.append(message)
     return kept
 
 
 def _validate_tool_configuration(config: Any) -> dict[str, Any]:
-    _require(isinstance(config, dict), f"the {lti.TOOL_CONFIGURATION} claim is required")
+    _require(isinstance(config, dict), f"the {claims.TOOL_CONFIGURATION} claim is required")
     domain = config.get("domain")
     _require(isinstance(domain, str) and bool(domain) and "://" not in domain, "domain must be a host name")
     target = config.get("target_link_uri")
@@ -190,21 +190,21 @@ def _validate_tool_configuration(config: Any) -> dict[str, Any]:
 
 def granted_scopes(requested: str) -> list[str]:
     """The requested scopes this platform supports, in the tool's order (unknown ones are not granted)."""
-    return [scope for scope in dict.fromkeys(requested.split()) if scope in lti.SUPPORTED_SCOPES]
+    return [scope for scope in dict.fromkeys(requested.split()) if scope in claims.SUPPORTED_SCOPES]
 
 
-def register_tool(session: Session, metadata: Any, *, deployment_id: str = lti.DEPLOYMENT_ID) -> Tool:
+def register_tool(session: Session, metadata: Any, *, deployment_id: str = claims.DEPLOYMENT_ID) -> Tool:
     """Validate a Dynamic Registration request and store the tool; also the way tests register a fake tool."""
     _require(isinstance(metadata, dict), "the registration must be a JSON object")
     _validate_core(metadata)
-    config = _validate_tool_configuration(metadata.get(lti.TOOL_CONFIGURATION))
+    config = _validate_tool_configuration(metadata.get(claims.TOOL_CONFIGURATION))
     client_id = str(uuid.uuid4())
     scopes = granted_scopes(metadata.get("scope", ""))
     response = {
         **metadata,
         "client_id": client_id,
         "scope": " ".join(scopes),
-        lti.TOOL_CONFIGURATION: {**config, "deployment_id": deployment_id},
+        claims.TOOL_CONFIGURATION: {**config, "deployment_id": deployment_id},
     }
     tool = Tool(
         client_id=client_id,

@@ -1,11 +1,13 @@
-"""The local demo: the tool, the sandbox LMS and the SCORM sandbox, all on this machine.
+"""The local demo: the tool, the sandbox LMS and the SCORM player, all on this machine.
 
-`flask --app lti_app sandbox` starts the sandbox LMS on http://127.0.0.1:8000, the tool on
-http://localhost:5000 (a different site, as an LMS and a tool are) and, with --scorm, the SCORM
+`python -m sandbox_lms demo` (what `make demo` runs) starts the sandbox LMS on http://127.0.0.1:8000,
+the tool on http://localhost:5000 (a different site, as an LMS and a tool are) and, with --scorm, the SCORM
 player. On first start the sandbox registers the tool by LTI Dynamic Registration (under a one-time invite
 the demo creates itself, as an operator would with `platforms invite`) and places the
 diagnostic, the mock exam, the knowledge check and the spaced review in its course, so a newcomer can
 launch them; a grade worker thread sends the grades to the sandbox's gradebook.
+
+This is the only sandbox module that imports lti_app (it starts the tool); lti_app never imports it.
 """
 
 from __future__ import annotations
@@ -20,19 +22,17 @@ import click
 from flask import Flask
 from werkzeug.serving import make_server
 
+from lti_app import create_app
 from lti_app.adapters import migrations, redis_store
 from lti_app.adapters.db import db
 from lti_app.adapters.orm import Platform
-from lti_app.sandbox import (
-    add_resource_link,
-    create_sandbox_app,
-    get_course,
-    get_tool,
-    issue_registration_token,
-    session_scope,
-)
 from lti_app.services.invites import create_invite
 from lti_app.services.registration import register
+
+from .app import create_sandbox_app
+from .db import session_scope
+from .registration import issue_registration_token
+from .store import add_resource_link, get_course, get_tool
 
 ACTIVITIES = (
     ("diagnostic", "Diagnostic"),
@@ -89,7 +89,14 @@ def _grade_worker(tool_app: Flask) -> None:
             time.sleep(1.0)
 
 
-def run(tool_app: Flask, *, tool_port: int, sandbox_port: int, scorm: Path | None, scorm_port: int) -> None:
+def run(*, tool_port: int, sandbox_port: int, scorm: Path | None, scorm_port: int) -> None:
+    """The tool as `flask --app lti_app` creates it (configured from the environment), beside the sandbox."""
+    tool_app = create_app()
+    with tool_app.app_context():
+        _run(tool_app, tool_port=tool_port, sandbox_port=sandbox_port, scorm=scorm, scorm_port=scorm_port)
+
+
+def _run(tool_app: Flask, *, tool_port: int, sandbox_port: int, scorm: Path | None, scorm_port: int) -> None:
     tool_app.config["TOOL_BASE_URL"] = f"http://localhost:{tool_port}"
     migrations.upgrade(tool_app.config["DATABASE_URL"])
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
@@ -115,7 +122,9 @@ def run(tool_app: Flask, *, tool_port: int, sandbox_port: int, scorm: Path | Non
 
             zips = sorted(scorm.glob("*.zip")) if scorm.is_dir() else [scorm]
             scorm_url = stack.enter_context(serve_scorm(zips, "127.0.0.1", scorm_port))
-            lines.append(f"SCORM sandbox {scorm_url}/   (the built packages in a SCORM 1.2 player)")
+            lines.append(
+                f"SCORM player  {scorm_url}/   (the built packages against scorm-again's SCORM runtime)"
+            )
         click.echo("\n".join(lines) + "\nPress Ctrl+C to stop.")
         with suppress(KeyboardInterrupt):
             _wait_for_stop()

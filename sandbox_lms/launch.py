@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import lti
+from . import claims
 from .db import db, state
 from .models import LaunchHint, ResourceLink, Tool, User, utcnow
 from .store import get_course, get_membership, get_resource_link, get_tool, get_user
@@ -56,8 +56,8 @@ def _launch_subjects(session: Session, form: dict[str, str]) -> tuple[Tool, User
         raise LaunchError("Unknown user, or not enrolled in the course.")
     target = form.get("resource_link_id", "")
     if target == DEEP_LINK:
-        if not tool.supports(lti.MESSAGE_DEEP_LINKING):
-            raise LaunchError(f"{tool.name} did not register the {lti.MESSAGE_DEEP_LINKING} message.")
+        if not tool.supports(claims.MESSAGE_DEEP_LINKING):
+            raise LaunchError(f"{tool.name} did not register the {claims.MESSAGE_DEEP_LINKING} message.")
         return tool, user, None
     link = get_resource_link(session, target)
     if link is None or link.tool_id != tool.id:
@@ -73,7 +73,7 @@ def create_hint(session: Session, tool: Tool, user: User, link: ResourceLink | N
             tool_id=tool.id,
             user_id=user.id,
             resource_link_pk=link.id if link else None,
-            message_type=lti.MESSAGE_RESOURCE_LINK if link else lti.MESSAGE_DEEP_LINKING,
+            message_type=claims.MESSAGE_RESOURCE_LINK if link else claims.MESSAGE_DEEP_LINKING,
             document_target=target,
             expires_at=utcnow() + HINT_LIFETIME,
         )
@@ -83,7 +83,7 @@ def create_hint(session: Session, tool: Tool, user: User, link: ResourceLink | N
 
 
 def login_initiation_params(tool: Tool, user: User, link: ResourceLink | None, hint: str) -> dict[str, str]:
-    message_type = lti.MESSAGE_RESOURCE_LINK if link else lti.MESSAGE_DEEP_LINKING
+    message_type = claims.MESSAGE_RESOURCE_LINK if link else claims.MESSAGE_DEEP_LINKING
     target_link_uri = (link.url if link else None) or tool.message(message_type).get("target_link_uri")
     return {
         "iss": state().base_url,
@@ -100,7 +100,7 @@ def start() -> Page:
     """Form: tool_id (client_id or row id), user_id (sub), resource_link_id or "deep-link", presentation."""
     session = db()
     target = request.form.get("presentation", "iframe")
-    if target not in lti.DOCUMENT_TARGETS:
+    if target not in claims.DOCUMENT_TARGETS:
         return error_page("presentation must be iframe or window.")
     try:
         tool, user, link = _launch_subjects(session, request.form.to_dict())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import lti
+from . import claims
 from .db import db, state
 from .launch import DEEP_LINK
 from .models import Course, LineItem, Membership, Result, Score, ServiceRequest, Tool, isoformat
@@ -17,6 +18,25 @@ from .store import add_line_item, add_resource_link, all_tools, course_path, get
 from .tokens import platform_jwks
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.app_template_filter("utc_text")
+def utc_text(value: datetime | None) -> str:
+    """A stored UTC time as people read it ("15 Jan 2026, 10:00:00 UTC"): what a page shows inside its
+    <time datetime="ISO"> before (or without) sandbox.js turning it into the viewer's local time."""
+    if value is None:
+        return ""
+    moment = value.astimezone(UTC) if value.tzinfo else value
+    return f"{moment.day} {moment:%b %Y, %H:%M:%S} UTC"
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on pages that name no icon (a JSON view, an error from elsewhere):
+    the same SVG the pages link to, so no request for it ends in a 404."""
+    response = current_app.send_static_file("favicon.svg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _course() -> Course:
@@ -41,7 +61,7 @@ def home() -> str:
         members=_members(course),
         instructors=_members(course, "Instructor"),
         deep_link=DEEP_LINK,
-        deep_linking_message=lti.MESSAGE_DEEP_LINKING,
+        deep_linking_message=claims.MESSAGE_DEEP_LINKING,
         issuer=state().base_url,
         lineitem_url=lambda item: lineitem_url(state(), item),
     )

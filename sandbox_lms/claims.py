@@ -1,7 +1,8 @@
-"""LTI 1.3 / LTI Advantage vocabulary shared by the sandbox platform.
+"""LTI 1.3 / LTI Advantage vocabulary (claim URIs, scopes, media types, roles) of the sandbox platform.
 
-Kept in one place so the claims the platform emits and the ones it checks on the way back can never drift
-apart, and so tests can import the exact URIs instead of retyping them.
+Every sandbox module takes its URIs from here, so the claims the platform emits and the ones it checks on the
+way back can never drift apart, and tests can import the exact URIs instead of retyping them. It is the
+sandbox's own copy, not lti_app's: the LMS must not agree with the tool by sharing its code.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 MEMBERSHIP_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTITUTION_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+CONTEXT_COURSE_OFFERING = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"
 
 ACTIVITY_PROGRESS = ("Initialized", "Started", "InProgress", "Submitted", "Completed")
 GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotReady")

@@ -1,5 +1,8 @@
 """Skarp's sandbox LMS: an LTI 1.3 platform simulator (Dynamic Registration, launches, deep linking,
 AGS, NRPS, fault injection) for local demos and for testing the LTI tool against a real counterpart.
+
+A development distribution of its own (sandbox_lms/pyproject.toml): the skarp wheel never ships it and
+lti_app never imports it, so the LMS cannot quietly agree with the tool by sharing its code.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from . import lti
+from . import claims
 from .db import SandboxState, session_scope, state
 from .keys import PlatformKeyPair, load_private_key, rfc7638_thumbprint
 from .models import Course, DeepLinkRequest, ResourceLink, Tool, User, utcnow
@@ -134,32 +134,32 @@ def _custom_claim(
 def _roles_claim(session: Session, course: Course, user: User) -> list[str]:
     membership = get_membership(session, course, user)
     roles = membership.roles if membership else []
-    return [*lti.membership_role_uris(roles), lti.institution_role_uri(user.institution_role)]
+    return [*claims.membership_role_uris(roles), claims.institution_role_uri(user.institution_role)]
 
 
 def _service_claims(st: SandboxState, tool: Tool, course: Course, link: ResourceLink | None) -> dict:
     """AGS and NRPS endpoint claims, only for the services the tool was granted at registration."""
-    claims: dict[str, Any] = {}
-    ags_scopes = [scope for scope in tool.scopes if scope in lti.AGS_SCOPES]
+    payload: dict[str, Any] = {}
+    ags_scopes = [scope for scope in tool.scopes if scope in claims.AGS_SCOPES]
     if ags_scopes:
         endpoint: dict[str, Any] = {"scope": ags_scopes, "lineitems": lineitems_url(st, course)}
         items = [item for item in (link.line_items if link else []) if item.tool_id == tool.id]
         if items:
             endpoint["lineitem"] = lineitem_url(st, items[0])
-        claims[lti.CLAIM_AGS_ENDPOINT] = endpoint
-    if lti.SCOPE_NRPS in tool.scopes:
-        claims[lti.CLAIM_NRPS] = {
+        payload[claims.CLAIM_AGS_ENDPOINT] = endpoint
+    if claims.SCOPE_NRPS in tool.scopes:
+        payload[claims.CLAIM_NRPS] = {
             "context_memberships_url": memberships_url(st, course),
             "service_versions": ["2.0"],
         }
-    return claims
+    return payload
 
 
 def _deep_linking_settings(st: SandboxState, data: str) -> dict[str, Any]:
     return {
         "deep_link_return_url": st.url("/deep_link_return"),
-        "accept_types": list(lti.DL_ACCEPT_TYPES),
-        "accept_presentation_document_targets": list(lti.DL_ACCEPT_TARGETS),
+        "accept_types": list(claims.DL_ACCEPT_TYPES),
+        "accept_presentation_document_targets": list(claims.DL_ACCEPT_TARGETS),
         "accept_multiple": False,
         "accept_lineitem": True,
         "auto_create": True,
@@ -190,9 +190,9 @@ def build_launch_claims(
     course = link.course if link is not None else get_course(session)
     if course is None:
         raise LookupError("the sandbox course is missing")
-    message_type = lti.MESSAGE_RESOURCE_LINK if link is not None else lti.MESSAGE_DEEP_LINKING
+    message_type = claims.MESSAGE_RESOURCE_LINK if link is not None else claims.MESSAGE_DEEP_LINKING
     issued = int(time.time()) if now is None else now
-    claims: dict[str, Any] = {
+    payload: dict[str, Any] = {
         "iss": st.base_url,
         "sub": user.sub,
         "aud": tool.client_id,
@@ -204,37 +204,41 @@ def build_launch_claims(
         "given_name": user.given_name,
         "family_name": user.family_name,
         "email": user.email,
-        lti.CLAIM_MESSAGE_TYPE: message_type,
-        lti.CLAIM_VERSION: lti.LTI_VERSION,
-        lti.CLAIM_DEPLOYMENT_ID: tool.deployment_id,
-        lti.CLAIM_TARGET_LINK_URI: _target_link_uri(tool, message_type, link),
-        lti.CLAIM_ROLES: _roles_claim(session, course, user),
-        lti.CLAIM_CONTEXT: {
+        claims.CLAIM_MESSAGE_TYPE: message_type,
+        claims.CLAIM_VERSION: claims.LTI_VERSION,
+        claims.CLAIM_DEPLOYMENT_ID: tool.deployment_id,
+        claims.CLAIM_TARGET_LINK_URI: _target_link_uri(tool, message_type, link),
+        claims.CLAIM_ROLES: _roles_claim(session, course, user),
+        claims.CLAIM_CONTEXT: {
             "id": course.context_id,
             "label": course.label,
             "title": course.title,
-            "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
+            "type": [claims.CONTEXT_COURSE_OFFERING],
         },
-        lti.CLAIM_TOOL_PLATFORM: {
+        claims.CLAIM_TOOL_PLATFORM: {
             "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, st.base_url)),
-            "name": lti.PLATFORM_NAME,
-            "product_family_code": lti.PRODUCT_FAMILY_CODE,
-            "version": lti.PLATFORM_VERSION,
+            "name": claims.PLATFORM_NAME,
+            "product_family_code": claims.PRODUCT_FAMILY_CODE,
+            "version": claims.PLATFORM_VERSION,
         },
-        lti.CLAIM_LAUNCH_PRESENTATION: {
+        claims.CLAIM_LAUNCH_PRESENTATION: {
             "document_target": document_target,
             "return_url": st.url("/launch/return"),
             "locale": "en",
         },
-        lti.CLAIM_CUSTOM: _custom_claim(tool, message_type, user, course, link),
+        claims.CLAIM_CUSTOM: _custom_claim(tool, message_type, user, course, link),
         **_service_claims(st, tool, course, link),
     }
     if link is not None:
-        claims[lti.CLAIM_RESOURCE_LINK] = {"id": link.link_id, "title": link.title, "description": link.text}
+        payload[claims.CLAIM_RESOURCE_LINK] = {
+            "id": link.link_id,
+            "title": link.title,
+            "description": link.text,
+        }
     else:
         data = deep_link_data or new_deep_link_data(session, tool, user, course)
-        claims[lti.CLAIM_DL_SETTINGS] = _deep_linking_settings(st, data)
-    return claims
+        payload[claims.CLAIM_DL_SETTINGS] = _deep_linking_settings(st, data)
+    return payload
 
 
 def launch_claims(

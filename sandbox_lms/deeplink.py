@@ -13,7 +13,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from . import lti
+from . import claims
 from .db import db, state
 from .models import Course, DeepLinkRequest, ResourceLink, Tool, utcnow
 from .registration import is_http_url
@@ -37,21 +37,22 @@ def _verified_claims(session: Session, token: str) -> tuple[Tool, dict[str, Any]
     tool = get_tool(session, str(unverified.get("iss", "")))
     if tool is None:
         raise DeepLinkError("iss is not the client_id of a registered tool.")
-    claims = verify_tool_jwt(tool, token, audience=[state().base_url], require=("exp", "iat", "nonce"))
+    payload = verify_tool_jwt(tool, token, audience=[state().base_url], require=("exp", "iat", "nonce"))
     _check(
-        claims.get(lti.CLAIM_MESSAGE_TYPE) == lti.MESSAGE_DEEP_LINKING_RESPONSE,
-        f"message_type must be {lti.MESSAGE_DEEP_LINKING_RESPONSE}.",
+        payload.get(claims.CLAIM_MESSAGE_TYPE) == claims.MESSAGE_DEEP_LINKING_RESPONSE,
+        f"message_type must be {claims.MESSAGE_DEEP_LINKING_RESPONSE}.",
     )
-    _check(claims.get(lti.CLAIM_VERSION) == lti.LTI_VERSION, f"version must be {lti.LTI_VERSION}.")
+    _check(payload.get(claims.CLAIM_VERSION) == claims.LTI_VERSION, f"version must be {claims.LTI_VERSION}.")
     _check(
-        claims.get(lti.CLAIM_DEPLOYMENT_ID) == tool.deployment_id, "deployment_id does not match the tool's."
+        payload.get(claims.CLAIM_DEPLOYMENT_ID) == tool.deployment_id,
+        "deployment_id does not match the tool's.",
     )
-    return tool, claims
+    return tool, payload
 
 
-def _spend_data(session: Session, tool: Tool, claims: dict[str, Any]) -> DeepLinkRequest:
+def _spend_data(session: Session, tool: Tool, payload: dict[str, Any]) -> DeepLinkRequest:
     """The ``data`` echo ties the response to one request this platform made to this tool, once."""
-    data = claims.get(lti.CLAIM_DL_DATA)
+    data = payload.get(claims.CLAIM_DL_DATA)
     _check(isinstance(data, str) and bool(data), "the data claim from the deep linking request is missing.")
     row = session.get(DeepLinkRequest, data)
     _check(
@@ -68,14 +69,14 @@ def _spend_data(session: Session, tool: Tool, claims: dict[str, Any]) -> DeepLin
     return row
 
 
-def _content_items(claims: dict[str, Any]) -> list[dict[str, Any]]:
-    items = claims.get(lti.CLAIM_DL_CONTENT_ITEMS, [])
+def _content_items(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    items = payload.get(claims.CLAIM_DL_CONTENT_ITEMS, [])
     _check(isinstance(items, list), "content_items must be a list.")
     _check(len(items) <= 1, "accept_multiple is false: return at most one content item.")
     for item in items:
         _check(isinstance(item, dict), "each content item must be an object.")
         _check(
-            item.get("type") in lti.DL_ACCEPT_TYPES,
+            item.get("type") in claims.DL_ACCEPT_TYPES,
             f"content item type {item.get('type')!r} is not accepted.",
         )
         _check_resource_link_item(item)
@@ -128,17 +129,17 @@ def deep_link_return() -> tuple[str, int]:
     token = request.form.get("JWT", "")
     try:
         _check(bool(token), "The form field JWT is missing.")
-        tool, claims = _verified_claims(session, token)
-        request_row = _spend_data(session, tool, claims)
+        tool, payload = _verified_claims(session, token)
+        request_row = _spend_data(session, tool, payload)
         course = session.get(Course, request_row.course_id)
         if course is None:
             raise DeepLinkError("the course of the deep linking request no longer exists.")
-        links = [_create(session, tool, course, item) for item in _content_items(claims)]
+        links = [_create(session, tool, course, item) for item in _content_items(payload)]
     except (DeepLinkError, ToolJWTError) as error:
         session.rollback()
         return render_template("error.html", title="Deep linking response refused", message=str(error)), 400
     session.commit()
-    messages = {name: claims.get(lti._DL + name) for name in ("msg", "errormsg", "log", "errorlog")}
+    messages = {name: payload.get(claims._DL + name) for name in ("msg", "errormsg", "log", "errorlog")}
     return render_template(
         "deep_link_done.html", title="Activity added", tool=tool, links=links, **messages
     ), 200

@@ -20,7 +20,7 @@ VENV_OK    := $(shell $(PY) -I -c '$(VENV_CHECK)' >/dev/null 2>&1 && echo yes)
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/skarp_test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 # Every test whose behaviour depends on the database or Redis (locks, SKIP LOCKED, row locks, restarts).
-SERVICE_TESTS := tests/test_lti_*.py tests/test_review_*.py tests/test_grade_passback.py \
+SERVICE_TESTS := tests/test_lti_*.py tests/test_spaced_*.py tests/test_grade_passback.py \
   tests/test_submit_concurrency.py tests/test_worker_processes.py tests/test_registration_security.py \
   tests/test_outbound_guard.py tests/test_csv_export.py tests/test_pagination.py
 

@@ -13,7 +13,7 @@ from courseware.assessment import AssessmentError, assemble
 from courseware.errors import ContentError
 from courseware.mastery import trace
 from courseware.model import Blueprint, BlueprintKind, Pool
-from courseware.review import CardKind, Recall, item_key, order_new, recall_of_answer, review_cards, slug
+from courseware.spaced import CardKind, Recall, item_key, order_new, recall_of_answer, review_cards, slug
 
 from .conftest import CONTENT_DIR
 

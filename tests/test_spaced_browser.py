@@ -141,6 +141,9 @@ def test_keyboard_only_review_session(page, lms):
     assert "UTC" in when.get_attribute("title") and "UTC" not in when.inner_text()
     axis = page.locator("figure.mastery-chart svg text").all_text_contents()
     assert any(re.fullmatch(r"\d\d:\d\d", label) for label in axis) and "1" not in axis
+    # The weakest activity's card has no list bullet beside it; the header names the course once.
+    assert page.evaluate("getComputedStyle(document.querySelector('.gap-guide')).listStyleType") == "none"
+    assert " ".join(page.locator(".site-header .eyebrow").inner_text().split()) == "Skarp · ITIL 4 Foundation"
 
     assert {name: violations for name, violations in reports.items() if violations} == {}
     assert page.errors == []

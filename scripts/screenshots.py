@@ -20,14 +20,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test harness is a package of the checkout, not of the wheel
+# The SCORM player's server, Chromium and the sandbox LMS are taken as the tests take them (tests/conftest.py,
+# tests/lti_harness.py): when a module moves, it is fixed there, once, and this script follows.
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from courseware import load_content  # noqa: E402
 from courseware.spaced import review_cards  # noqa: E402
 from scorm_builder.package import build_packages  # noqa: E402
-from scorm_builder.preview import serve as serve_scorm  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.conftest import serve as serve_scorm  # noqa: E402  (the SCORM player, wherever it lives)
 from tests.lti_harness import Lms, start_lms  # noqa: E402
 
 ADA, INES = "Ada Learner", "Ines Instructor"

@@ -20,11 +20,11 @@ VENV_OK    := $(shell $(PY) -I -c '$(VENV_CHECK)' >/dev/null 2>&1 && echo yes)
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/skarp_test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 # Every test whose behaviour depends on the database or Redis (locks, SKIP LOCKED, row locks, restarts).
-SERVICE_TESTS := tests/test_lti_*.py tests/test_review_*.py tests/test_grade_passback.py \
+SERVICE_TESTS := tests/test_lti_*.py tests/test_spaced_*.py tests/test_grade_passback.py \
   tests/test_submit_concurrency.py tests/test_worker_processes.py tests/test_registration_security.py \
-  tests/test_outbound_guard.py tests/test_csv_export.py tests/test_pagination.py
+  tests/test_outbound_guard.py tests/test_csv_export.py tests/test_pagination.py tests/test_tool_pages_browser.py
 
-.PHONY: setup demo build test test-services lint benchmark wheel-check clean venv-broken
+.PHONY: setup demo build test test-services lint benchmark wheel-check screenshots clean venv-broken
 
 setup: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
 
@@ -67,6 +67,11 @@ test-services: setup
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_test'" \
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_test"
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(SERVICE_TESTS)
+
+# The README's pictures (docs/screenshots/*.png): the script starts the tool, the sandbox LMS and the
+# SCORM player itself, on a temporary SQLite and embedded Redis, and stops them when done.
+screenshots: setup
+	$(PY) scripts/screenshots.py --out docs/screenshots
 
 # Every benchmark runs even when an earlier one misses its target; make fails at the end if any did.
 benchmark: $(VENV)/.installed

@@ -2,6 +2,19 @@
 
 Domain layer: no I/O. BKT treats each objective as a skill that is either known or not; every
 answer updates the probability that it is known, allowing for lucky guesses and careless slips.
+
+Why mastery is smoothed (`smoothed`): BKT alone forgets how much evidence stands behind an estimate.
+From 88% a mock exam's two wrong answers on one objective would take it to 22%, as if the earlier
+answers had never been given. So an estimate carries its *evidence*: the number of answers it rests
+on (capped at MAX_EVIDENCE, so old answers fade and a learner can still change the picture). New
+answers move it part of the way to what BKT says after them, in proportion to their share of all
+the evidence:
+
+    m' = m + w * (BKT(m, answers) - m),   w = n / (n + min(N, MAX_EVIDENCE)),   N' = N + n
+
+where m is the current mastery, N the answers behind it and n the new answers on that objective.
+With no earlier evidence (N = 0, the diagnostic) w = 1: plain BKT. 0/2 after 88% from ten answers
+gives 77%, not 22%; ten wrong answers in a row still take it below 50%.
 """
 
 from __future__ import annotations
@@ -74,6 +87,50 @@ def trace(
             raise ValueError(f"response for unknown objective {objective!r}")
         mastery[objective] = update(mastery[objective], correct, params)
     return mastery
+
+
+#: The most earlier answers an estimate is taken to rest on: beyond this, old evidence fades.
+MAX_EVIDENCE = 12
+#: The evidence read for a snapshot that did not record it (taken before evidence was kept): a
+#: diagnostic's two answers per objective.
+UNKNOWN_EVIDENCE = 2
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Mastery of one objective and the number of answers it rests on."""
+
+    mastery: float
+    evidence: int = 0
+
+    def __post_init__(self) -> None:
+        _check_probability("mastery", self.mastery)
+        if self.evidence < 0:
+            raise ValueError(f"evidence must be a count of answers (>= 0), got {self.evidence!r}")
+
+
+def smoothed(
+    prior: Mapping[str, Estimate],
+    responses: Iterable[tuple[str, bool]],
+    params: BktParams = DEFAULT_PARAMS,
+) -> dict[str, Estimate]:
+    """Estimates after the (objective id, correct) responses, each objective moved by the weight of
+    its new answers against the evidence already behind it (see the module docstring)."""
+    answers: dict[str, list[bool]] = {}
+    for objective, correct in responses:
+        if objective not in prior:
+            raise ValueError(f"response for unknown objective {objective!r}")
+        answers.setdefault(objective, []).append(correct)
+    result = dict(prior)
+    for objective, given in answers.items():
+        before = prior[objective]
+        bkt = before.mastery
+        for correct in given:
+            bkt = update(bkt, correct, params)
+        weight = len(given) / (len(given) + min(before.evidence, MAX_EVIDENCE))
+        mastery = before.mastery + weight * (bkt - before.mastery)
+        result[objective] = Estimate(min(1.0, max(0.0, mastery)), before.evidence + len(given))
+    return result
 
 
 class MasteryLevel(StrEnum):

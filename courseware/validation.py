@@ -18,7 +18,7 @@ from courseware.model import (
     QuizPart,
 )
 from courseware.provenance import Provenance
-from courseware.review import slug
+from courseware.spaced import slug
 
 
 def validate_content(content: CourseContent, provenance: Provenance | None = None) -> list[ContentProblem]:

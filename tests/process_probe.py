@@ -86,7 +86,7 @@ _kept: list = []
 
 
 def test_bare_apps_run_an_embedded_redis_server(tmp_path):
-    """As tests/test_lti_cli.py's fixture and test_review_flows.py's restart: nothing closes these apps,
+    """As tests/test_lti_cli.py's fixture and test_spaced_flows.py's restart: nothing closes these apps,
     and a second app talks to the first one's server; the exit hook must still stop the server."""
     url = database_url(tmp_path)
     reset_database(url)

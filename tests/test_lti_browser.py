@@ -185,11 +185,11 @@ def take_diagnostic_by_keyboard(keyboard, frame, lms, content) -> int:
     for number in range(1, QUESTIONS + 1):
         pick = picks[number - 1]
         if number == 3:  # back to question 2 and on again: its answer is still chosen
-            tab_to(keyboard, frame, button("← Previous"))
+            tab_to(keyboard, frame, button("Previous"))
             keyboard.press("Enter")
             wait_for_question(frame, 2)
             assert checked_position(frame) == str(picks[1])
-            tab_to(keyboard, frame, button("Save and next →"))
+            tab_to(keyboard, frame, button("Save and next"))
             keyboard.press("Enter")
             wait_for_question(frame, 3)
         if number == 5:  # a change of mind: first another option, then the planned one
@@ -206,9 +206,9 @@ def take_diagnostic_by_keyboard(keyboard, frame, lms, content) -> int:
             pass
         elif number == 6:  # past the default button and back with Shift+Tab
             tab_to(keyboard, frame, button("Review answers"))
-            tab_to(keyboard, frame, button("Save and next →"), key="Shift+Tab")
+            tab_to(keyboard, frame, button("Save and next"), key="Shift+Tab")
         else:
-            tab_to(keyboard, frame, button("Save and next →"))
+            tab_to(keyboard, frame, button("Save and next"))
         keyboard.press("Enter")
         if number < QUESTIONS:
             wait_for_question(frame, number + 1)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from courseware.mastery import BktParams, GapEntry, MasteryLevel, gap_guide, level, trace, update
+from courseware.mastery import (
+    MAX_EVIDENCE,
+    BktParams,
+    Estimate,
+    GapEntry,
+    MasteryLevel,
+    gap_guide,
+    level,
+    smoothed,
+    trace,
+    update,
+)
 from courseware.model import Objective, ObjectiveKind
 
 OBJECTIVES = ["plan", "improve", "engage"]
@@ -203,3 +214,53 @@ def test_params_are_validated(kwargs):
 def test_edge_params_are_allowed():
     BktParams(p_init=0.0, p_learn=1.0, p_guess=0.0, p_slip=0.0)
     BktParams(p_init=1.0, p_learn=0.0, p_guess=0.49, p_slip=0.5)
+
+
+# --- smoothed: evidence weighs by its amount ---------------------------------------------------
+
+
+def test_two_wrong_answers_after_88_percent_from_many_answers_stay_well_above_half():
+    # The reported case: 88% on Plan, then a mock exam with 0/2 on Plan. Plain BKT says 22%.
+    assert trace([("plan", False), ("plan", False)], ["plan"], prior={"plan": 0.88})["plan"] < 0.23
+    after = smoothed({"plan": Estimate(0.88, 10)}, [("plan", False), ("plan", False)])["plan"]
+    # w = 2 / (2 + 10): 0.88 + (0.224 - 0.88) / 6 = 0.7707
+    bkt = trace([("plan", False)] * 2, ["plan"], prior={"plan": 0.88})["plan"]
+    assert after.mastery == pytest.approx(0.88 + (bkt - 0.88) / 6)
+    assert 0.75 < after.mastery < 0.88 and after.evidence == 12
+    assert level(after.mastery) == MasteryLevel.developing  # was secure; not "weak" on two answers
+
+
+def test_consistent_evidence_still_moves_the_estimate():
+    estimate = {"plan": Estimate(0.88, 10)}
+    history = []
+    for _ in range(5):  # five mock exams, each 0/2 on Plan
+        estimate = smoothed(estimate, [("plan", False), ("plan", False)])
+        history.append(estimate["plan"].mastery)
+    assert history == sorted(history, reverse=True) and history[-1] < 0.5
+    rising = smoothed({"plan": Estimate(0.2, 10)}, [("plan", True)] * 10)["plan"]
+    assert rising.mastery > 0.55 and rising.evidence == 20
+
+
+def test_without_earlier_evidence_smoothed_is_plain_bkt():
+    responses = [("plan", True), ("improve", False), ("plan", False), ("plan", True)]
+    fresh = {objective: Estimate(0.3) for objective in OBJECTIVES}
+    result = smoothed(fresh, responses)
+    assert {key: e.mastery for key, e in result.items()} == pytest.approx(trace(responses, OBJECTIVES))
+    assert {key: e.evidence for key, e in result.items()} == {"plan": 3, "improve": 1, "engage": 0}
+
+
+def test_old_evidence_is_capped_so_it_fades():
+    huge, capped = Estimate(0.9, 1000), Estimate(0.9, MAX_EVIDENCE)
+    answers = [("plan", False)] * 4
+    assert smoothed({"plan": huge}, answers)["plan"].mastery == pytest.approx(
+        smoothed({"plan": capped}, answers)["plan"].mastery
+    )
+
+
+def test_smoothed_rejects_unknown_objectives_and_bad_estimates():
+    with pytest.raises(ValueError, match="unknown objective 'nope'"):
+        smoothed({"plan": Estimate(0.5)}, [("nope", True)])
+    with pytest.raises(ValueError, match="mastery must be a probability"):
+        Estimate(1.5)
+    with pytest.raises(ValueError, match="evidence must be a count"):
+        Estimate(0.5, -1)

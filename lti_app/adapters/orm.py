@@ -311,3 +311,5 @@ class MasterySnapshot(Base):
     source: Mapped[str] = mapped_column(String(20))  # diagnostic | mock_exam | review
     taken_at: Mapped[datetime] = mapped_column()
     mastery: Mapped[dict[str, Any]] = mapped_column()  # objective id -> P(known)
+    # objective id -> answers the estimate rests on (courseware.mastery.smoothed); None before 0005
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(default=None)

@@ -19,7 +19,7 @@ from courseware.assessment import DeliveredItem, GradedAttempt, assemble, displa
 from courseware.model import Blueprint, BlueprintKind, CourseContent, Item
 from lti_app.adapters.orm import Answer, Attempt, utcnow
 from lti_app.observability import metrics
-from lti_app.services import grades, review
+from lti_app.services import grades, spaced
 from lti_app.services.launches import LTI, LaunchContext
 
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -242,7 +242,7 @@ def _close(session: Session, content: CourseContent, attempt: Attempt, by: str) 
     blueprint = content.blueprint(attempt.assessment_id)
     if grades.can_grade(attempt):  # the grade and its delivery commit together: the outbox
         grades.queue_grade(session, attempt, result, blueprint)
-    review.record_assessment(session, content, attempt, result, blueprint.kind)  # lapses, mastery
+    spaced.record_assessment(session, content, attempt, result, blueprint.kind)  # lapses, mastery
     session.commit()
     session.refresh(attempt)
     session.expire(attempt, ["answers"])

@@ -51,7 +51,7 @@ def queue_grade(
 
 
 def queue_completion(session: Session, attempt: Attempt, blueprint: Blueprint) -> GradeDelivery:
-    """A graded review's completion, 1 of 1 (see services.review): the same outbox as any grade."""
+    """A graded review's completion, 1 of 1 (see services.spaced): the same outbox as any grade."""
     comment = f"{blueprint.title}: completed the cards that were due."
     return _enqueue(session, attempt, blueprint, 1.0, 1.0, comment)
 

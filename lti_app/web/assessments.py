@@ -48,7 +48,7 @@ def _attempt(launch_id: str, attempt_id: int):
 def home(launch_id: str):
     ctx = launch_context(launch_id)
     if content().blueprint(ctx.assessment_id).kind is BlueprintKind.review:
-        return redirect(url_for("review.home", launch_id=launch_id))
+        return redirect(url_for("spaced.home", launch_id=launch_id))
     current = attempts.open_attempt(db(), ctx, ctx.assessment_id)
     if current is not None and not attempts.submit_if_overdue(db(), content(), current):
         return redirect(url_for(".question", launch_id=launch_id, attempt_id=current.id, number=1))

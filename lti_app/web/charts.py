@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from courseware.model import Objective
 
@@ -42,6 +43,7 @@ class LineChart:
     top: float = TOP
     width: float = PLOT_WIDTH
     height: float = PLOT_HEIGHT
+    x_title: str = ""
 
 
 def _x(index: int, count: int) -> float:
@@ -52,19 +54,47 @@ def _y(value: float) -> float:
     return TOP + PLOT_HEIGHT * (1 - max(0.0, min(1.0, value)))
 
 
-def mastery_chart(history: Sequence[dict[str, float]], objectives: Sequence[Objective]) -> LineChart:
-    """One line per objective over the snapshots (numbered 1..n, oldest first; the table has dates)."""
-    count = len(history)
+def mastery_chart(
+    history: Sequence[tuple[datetime, dict[str, float]]], objectives: Sequence[Objective]
+) -> LineChart:
+    """One line per objective over the snapshots (taken_at, mastery), oldest first. The x axis shows
+    when (UTC): the time of day when every snapshot is from one day, else the date where it changes;
+    at most MAX_X_LABELS labels, so they never overlap."""
+    count, times = len(history), [at for at, _ in history]
     lines = tuple(
         Line(
             objective.title,
             *STYLES[index % len(STYLES)],
-            tuple((_x(i, count), _y(snapshot.get(objective.id, 0.0))) for i, snapshot in enumerate(history)),
+            tuple(
+                (_x(i, count), _y(mastery.get(objective.id, 0.0))) for i, (_, mastery) in enumerate(history)
+            ),
         )
         for index, objective in enumerate(objectives)
     )
     return LineChart(
         lines=lines,
-        x_ticks=tuple((_x(i, count), str(i + 1)) for i in range(count)),
+        x_ticks=tuple((_x(i, count), label) for i, label in enumerate(_when_labels(times))),
         y_ticks=tuple((_y(step / 4), f"{25 * step}%") for step in range(5)),
+        x_title=_x_title(times),
     )
+
+
+MAX_X_LABELS = 6
+
+
+def _when_labels(times: Sequence[datetime]) -> list[str]:
+    one_day = len({at.date() for at in times}) == 1
+    step = -(-len(times) // MAX_X_LABELS)  # ceiling division
+    labels, last = [], None
+    for index, at in enumerate(times):
+        label = at.strftime("%H:%M") if one_day else f"{at.day} {at.strftime('%b')}"
+        shown = index % step == 0 and label != last
+        labels.append(label if shown else "")
+        last = label if shown else last
+    return labels
+
+
+def _x_title(times: Sequence[datetime]) -> str:
+    if times and len({at.date() for at in times}) == 1:
+        return f"Time on {times[0].day} {times[0].strftime('%b %Y')} (UTC)"
+    return "Date (UTC)"

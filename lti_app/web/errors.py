@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_app.lti.launch import LaunchError
 from lti_app.services.attempts import AttemptError
-from lti_app.services.review import ReviewError
+from lti_app.services.spaced import ReviewError
 
 
 def _page(title: str, detail: str, hint: str, status: int):

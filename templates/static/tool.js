@@ -3,6 +3,8 @@
  *  - [data-autosubmit] forms post themselves (deep linking return to the LMS);
  *  - [data-registration-done] tells the LMS that Dynamic Registration finished;
  *  - [data-autosave] question forms save the answer as soon as it is chosen (one save at a time);
+ *  - <time data-when> is shown in the learner's locale and time zone (Intl.DateTimeFormat), UTC in its title;
+ *  - a spaced review card's "Show the answer" moves the focus to the answer it reveals;
  *  - [data-role=timer] counts down, announces 10, 5 and 1 minutes left to screen readers, and
  *    says when time is up, then reloads so the server (which keeps the real clock) submits the attempt.
  */
@@ -40,6 +42,22 @@
             });
         });
       });
+    });
+  });
+
+  document.querySelectorAll("time[data-when]").forEach(function (el) {
+    var at = new Date(el.getAttribute("datetime"));
+    if (isNaN(at.getTime()) || typeof Intl === "undefined") return;
+    var dateOnly = el.getAttribute("data-when") === "date";
+    var options = dateOnly ? { dateStyle: "medium" } : { dateStyle: "medium", timeStyle: "short" };
+    el.title = el.textContent.trim().indexOf("UTC") >= 0 ? el.textContent.trim() : el.textContent.trim() + " (UTC)";
+    el.textContent = new Intl.DateTimeFormat(undefined, options).format(at);
+  });
+
+  document.querySelectorAll('details[data-role="reveal"]').forEach(function (details) {
+    details.addEventListener("toggle", function () {
+      var back = details.querySelector(".back");
+      if (details.open && back) back.focus();
     });
   });
 

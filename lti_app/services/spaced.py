@@ -1,8 +1,9 @@
 """Spaced review: each learner's FSRS schedule over the course's cards, new cards weakest objective first.
 
-A learner is (platform, deployment, user): one schedule across the course's links, never shared across
-users, platforms or deployments. Cards, every rating and the learner's mastery over time are rows in
-the database, so the due queue survives sessions, Redis flushes and restarts. All times are UTC.
+The use cases (the queue, ratings, practice answers, assessments feeding the review, completion);
+the reads (the learner, their cards and mastery) are in spaced_cards. Cards, every rating and the
+learner's mastery over time are rows in the database, so the due queue survives sessions, Redis flushes
+and restarts. All times are UTC.
 
 Mastery (Bayesian knowledge tracing) starts from the diagnostic, and mock exams and practice answers
 update it; flashcard and key-term ratings are the learner's own judgement, so they schedule cards but
@@ -14,18 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courseware.assessment import GradedAttempt
-from courseware.mastery import DEFAULT_PARAMS, GapEntry, gap_guide, trace
+from courseware.mastery import DEFAULT_PARAMS, Estimate, smoothed
 from courseware.model import Blueprint, BlueprintKind, CourseContent
-from courseware.review import (
+from courseware.spaced import (
     CardKind,
     Recall,
     ReviewCard,
@@ -34,9 +35,40 @@ from courseware.review import (
     recall_of_answer,
     review_cards,
 )
-from lti_app.adapters.orm import Attempt, MasterySnapshot, ReviewCardState, ReviewLogEntry, utcnow
+from lti_app.adapters.orm import Attempt, ReviewCardState, ReviewLogEntry, utcnow
 from lti_app.services import grades
 from lti_app.services.launches import LTI, LaunchContext
+from lti_app.services.spaced_cards import (
+    Learner,
+    ReviewError,
+    card_of,
+    catalogue,
+    day_start,
+    estimates_of,
+    held_back,
+    mastery_history,
+    mastery_of,
+    owned,
+    record_mastery,
+    reviewed_today,
+    state_of,
+    states_of,
+    utc,
+    weakest_activity,
+)
+
+__all__ = [  # the reads live in spaced_cards; the web layer and tests reach them through here
+    "Learner",
+    "ReviewError",
+    "card_of",
+    "catalogue",
+    "mastery_history",
+    "mastery_of",
+    "reviewed_today",
+    "state_of",
+    "states_of",
+    "weakest_activity",
+]
 
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NEW_CARDS_PER_DAY = 10
@@ -44,120 +76,6 @@ LEARN_AHEAD = timedelta(minutes=20)  # a card in its learning steps may come bac
 MASTERY_SOURCES = (BlueprintKind.diagnostic, BlueprintKind.mock_exam)  # they seed lapses and move mastery
 T = TypeVar("T")
 SCHEDULER = Scheduler()  # FSRS defaults: 90% desired retention, steps of 1 and 10 minutes, fuzzed intervals
-
-
-class ReviewError(Exception):
-    """The request cannot apply to this learner's review (unknown card, wrong kind of answer)."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass(frozen=True)
-class Learner:
-    platform_id: int
-    deployment_id: str
-    user_sub: str
-
-    @classmethod
-    def of(cls, owner: LaunchContext | Attempt) -> Learner:
-        return cls(owner.platform_id, owner.deployment_id, owner.user_sub)
-
-
-def _owned(model, learner: Learner) -> tuple:
-    return (
-        model.platform_id == learner.platform_id,
-        model.deployment_id == learner.deployment_id,
-        model.user_sub == learner.user_sub,
-    )
-
-
-def _utc(at: datetime) -> datetime:
-    """FSRS wants tzinfo to be timezone.utc itself; a database may hand back an equivalent zone."""
-    return at.astimezone(UTC)
-
-
-# --- the catalogue and the learner's cards -------------------------------------------------
-
-
-def catalogue(content: CourseContent) -> dict[str, ReviewCard]:
-    return {card.key: card for card in review_cards(content)}
-
-
-def card_of(session: Session, content: CourseContent, learner: Learner, key: str) -> ReviewCard:
-    card = catalogue(content).get(key)
-    if card is None:
-        raise ReviewError("There is no such card in this course's review.", status=404)
-    if key in held_back(session, learner):
-        raise ReviewError(
-            "This question is in an assessment you have not submitted yet: finish it first.", 409
-        )
-    return card
-
-
-def held_back(session: Session, learner: Learner) -> set[str]:
-    """Practice questions that are also in one of the learner's open attempts (the diagnostic draws from
-    the same pool): practising one, and seeing its rationale, would give that answer away."""
-    query = select(Attempt.delivered).where(*_owned(Attempt, learner), Attempt.status == "open")
-    return {item_key(entry["item_id"]) for delivered in session.scalars(query) for entry in delivered}
-
-
-def states_of(session: Session, learner: Learner) -> dict[str, ReviewCardState]:
-    rows = session.scalars(select(ReviewCardState).where(*_owned(ReviewCardState, learner)))
-    return {row.card_key: row for row in rows}
-
-
-def state_of(session: Session, learner: Learner, key: str) -> ReviewCardState | None:
-    query = select(ReviewCardState).where(*_owned(ReviewCardState, learner), ReviewCardState.card_key == key)
-    return session.scalar(query)
-
-
-# --- mastery -------------------------------------------------------------------------------
-
-
-def mastery_of(session: Session, content: CourseContent, learner: Learner) -> dict[str, float]:
-    """The latest snapshot (every objective at the BKT prior before any evidence)."""
-    latest = session.scalar(
-        select(MasterySnapshot)
-        .where(*_owned(MasterySnapshot, learner))
-        .order_by(MasterySnapshot.taken_at.desc(), MasterySnapshot.id.desc())
-        .limit(1)
-    )
-    known = latest.mastery if latest else {}
-    return {o.id: float(known.get(o.id, DEFAULT_PARAMS.p_init)) for o in content.objectives}
-
-
-def mastery_history(session: Session, learner: Learner, limit: int = 12) -> list[MasterySnapshot]:
-    """The latest `limit` snapshots, oldest first."""
-    query = (
-        select(MasterySnapshot)
-        .where(*_owned(MasterySnapshot, learner))
-        .order_by(MasterySnapshot.taken_at.desc(), MasterySnapshot.id.desc())
-        .limit(limit)
-    )
-    return list(reversed(session.scalars(query).all()))
-
-
-def weakest_activity(mastery: dict[str, float], content: CourseContent) -> GapEntry | None:
-    guide = gap_guide(mastery, content.objectives)
-    return guide[0] if guide else None
-
-
-def _record_mastery(
-    session: Session, learner: Learner, mastery: dict[str, float], source: str, at: datetime
-) -> None:
-    session.add(
-        MasterySnapshot(
-            platform_id=learner.platform_id,
-            deployment_id=learner.deployment_id,
-            user_sub=learner.user_sub,
-            source=source,
-            taken_at=at,
-            mastery=mastery,
-        )
-    )
-
 
 # --- the queue -----------------------------------------------------------------------------
 
@@ -176,6 +94,12 @@ class Queue:
         return len(self.due_now) + self.due_later_today + len(self.new)
 
     @property
+    def left_now(self) -> int:
+        """Due now and new: what the counters show; it goes down with every card rated (a card in
+        its learning steps counts again when it is due again)."""
+        return len(self.due_now) + len(self.new)
+
+    @property
     def next_key(self) -> str | None:
         if self.due_now:
             return self.due_now[0].card_key
@@ -187,14 +111,14 @@ class Queue:
 def queue(
     session: Session, content: CourseContent, learner: Learner, now: datetime, new_per_day: int
 ) -> Queue:
-    now, cards, states = _utc(now), catalogue(content), states_of(session, learner)
+    now, cards, states = utc(now), catalogue(content), states_of(session, learner)
     usable = set(cards) - held_back(session, learner)  # cards an edit removed are let go as well
     known = [row for row in states.values() if row.card_key in usable]
     upcoming = sorted((row for row in known if now < row.due), key=lambda row: (row.due, row.id))
     learning = (row for row in upcoming if row.state != State.Review and row.due <= now + LEARN_AHEAD)
     return Queue(
         due_now=sorted((row for row in known if row.due <= now), key=lambda row: (row.due, row.id)),
-        due_later_today=sum(row.due < _day_start(now) + timedelta(days=1) for row in upcoming),
+        due_later_today=sum(row.due < day_start(now) + timedelta(days=1) for row in upcoming),
         new=_new_cards(session, content, learner, states, usable, now, new_per_day),
         soon=next(learning, None),
     )
@@ -211,16 +135,11 @@ def _new_cards(
 ) -> list[ReviewCard]:
     """Unseen cards, weakest objective first, as many as today's allowance has left. Cards seeded by an
     assessment's wrong answers do not use the allowance: they are due anyway."""
-    today = _day_start(now)
+    today = day_start(now)
     introduced = sum(row.introduced_by == "review" and row.created_at >= today for row in states.values())
     unseen = [card for card in review_cards(content) if card.key in usable and card.key not in states]
     ordered = order_new(unseen, mastery_of(session, content, learner), [o.id for o in content.objectives])
     return ordered[: max(0, new_per_day - introduced)]
-
-
-def _day_start(at: datetime) -> datetime:
-    """Days are UTC days: the new-card allowance and "due today" restart at midnight UTC."""
-    return datetime.combine(at.date(), time(), tzinfo=UTC)
 
 
 # --- reviewing ----------------------------------------------------------------------------
@@ -238,9 +157,9 @@ def _review(
     scheduler: Scheduler = SCHEDULER,
 ) -> ReviewCardState:
     """Schedule one rating with FSRS and log it (the caller commits)."""
-    at = _utc(at)
+    at = utc(at)
     query = select(ReviewCardState).where(
-        *_owned(ReviewCardState, learner), ReviewCardState.card_key == card.key
+        *owned(ReviewCardState, learner), ReviewCardState.card_key == card.key
     )
     row = session.scalar(query.with_for_update())
     if row is None:
@@ -339,9 +258,9 @@ def answer(
             link=ctx.resource_link_id,
             scheduler=scheduler,
         )
-        prior = mastery_of(session, content, learner)
-        mastery = trace([(card.item.objective, correct)], list(prior), prior=prior)
-        _record_mastery(session, learner, mastery, "review", _utc(now))
+        prior = estimates_of(session, content, learner)
+        estimates = smoothed(prior, [(card.item.objective, correct)])
+        record_mastery(session, learner, estimates, "review", utc(now))
         _complete_if_done(session, content, ctx, now, new_per_day)
         return correct
 
@@ -367,10 +286,11 @@ def record_assessment(
     session: Session, content: CourseContent, attempt: Attempt, graded: GradedAttempt, kind: BlueprintKind
 ) -> None:
     """In the submit's own transaction: wrong open-pool answers become lapses, and mastery moves.
-    The diagnostic sets mastery afresh (what the result page shows); a mock exam updates it."""
+    The diagnostic sets mastery afresh (what the result page shows); a mock exam updates it, weighed
+    against the evidence already behind each objective (courseware.mastery.smoothed)."""
     if attempt.preview or kind not in MASTERY_SOURCES:
         return
-    learner, at = Learner.of(attempt), _utc(attempt.submitted_at or utcnow())
+    learner, at = Learner.of(attempt), utc(attempt.submitted_at or utcnow())
     cards = catalogue(content)
     for result in graded.results:
         card = cards.get(item_key(result.item_id))  # None for the mock pool: never a review card
@@ -378,10 +298,10 @@ def record_assessment(
             _review(
                 session, learner, card, Recall.again, at, source=kind.value, link=attempt.resource_link_id
             )
-    prior = None if kind is BlueprintKind.diagnostic else mastery_of(session, content, learner)
-    responses = [(r.objective, r.is_correct) for r in graded.results]
-    mastery = trace(responses, [o.id for o in content.objectives], prior=prior)
-    _record_mastery(session, learner, mastery, kind.value, at)
+    fresh = {o.id: Estimate(DEFAULT_PARAMS.p_init) for o in content.objectives}
+    prior = fresh if kind is BlueprintKind.diagnostic else estimates_of(session, content, learner)
+    estimates = smoothed(prior, [(r.objective, r.is_correct) for r in graded.results])
+    record_mastery(session, learner, estimates, kind.value, at)
 
 
 # --- completion and the gradebook ----------------------------------------------------------
@@ -420,9 +340,9 @@ def _complete_if_done(
     if blueprint is None or ctx.is_staff or completion_of(session, ctx) is not None:
         return
     session.flush()
-    if queue(session, content, Learner.of(ctx), _utc(now), new_per_day).next_key is not None:
+    if queue(session, content, Learner.of(ctx), utc(now), new_per_day).next_key is not None:
         return
-    attempt = _completion_attempt(ctx, _utc(now))
+    attempt = _completion_attempt(ctx, utc(now))
     session.add(attempt)
     session.flush()
     if is_graded(content, ctx) and grades.can_grade(attempt):
@@ -453,10 +373,20 @@ def _completion_attempt(ctx: LaunchContext, at: datetime) -> Attempt:
     )
 
 
-def reviewed_today(session: Session, learner: Learner, now: datetime) -> int:
-    query = select(func.count()).where(
-        *_owned(ReviewLogEntry, learner),
-        ReviewLogEntry.source == "review",
-        ReviewLogEntry.reviewed_at >= _day_start(_utc(now)),
-    )
-    return session.scalar(query) or 0
+# --- what each rating would do -------------------------------------------------------------
+
+PREVIEW = Scheduler(enable_fuzzing=False)  # the button shows the interval before fuzzing spreads it a little
+
+
+def next_intervals(
+    session: Session, learner: Learner, key: str, now: datetime, scheduler: Scheduler = PREVIEW
+) -> dict[Recall, timedelta]:
+    """How long until the card comes back after each rating, as FSRS would schedule it now (what a
+    rating button says: "Good · 3 d"). Nothing is stored."""
+    now = utc(now)
+    row = state_of(session, learner, key)
+    before = Card.from_dict(row.fsrs) if row is not None and row.fsrs else Card(card_id=0, due=now)
+    return {
+        recall: scheduler.review_card(before, Rating(int(recall)), review_datetime=now)[0].due - now
+        for recall in Recall
+    }

@@ -12,8 +12,9 @@ import requests
 from sqlalchemy import select
 
 from courseware import load_content
+from courseware.mastery import trace
 from courseware.model import ObjectiveKind, Pool
-from courseware.review import item_key
+from courseware.spaced import item_key
 from lti_app import create_app
 from lti_app.adapters.orm import (
     Attempt,
@@ -25,7 +26,7 @@ from lti_app.adapters.orm import (
     ReviewLogEntry,
     utcnow,
 )
-from lti_app.services import review
+from lti_app.services import spaced
 from lti_app.services.delivery import run_once
 from lti_app.services.platforms import add_deployment
 from sandbox_lms import Membership, User, get_course, get_tool, session_scope
@@ -38,6 +39,8 @@ CONTENT = load_content(CONTENT_DIR)
 ITEMS = {item.id: item for item in CONTENT.all_items()}
 NEW_PER_DAY = 3
 _learners = itertools.count(1)
+FRESH = {"done": 0, "due": 0, "new": 3, "left": "3 cards left today."}  # a learner's first visit
+CARD_URL = re.compile(r"/card/([^/?]+)$")
 
 
 @pytest.fixture(scope="module")
@@ -82,16 +85,16 @@ def launch_id_of(url: str) -> str:
     return re.search(r"/[ar]/([^/]+)/", url)[1]
 
 
-def learner_of(lms, launch_id: str) -> review.Learner:
+def learner_of(lms, launch_id: str) -> spaced.Learner:
     session = lms.db()
     session.expire_all()
-    return review.Learner.of(session.get(LaunchRecord, launch_id))
+    return spaced.Learner.of(session.get(LaunchRecord, launch_id))
 
 
-def cards(lms, learner: review.Learner) -> dict[str, ReviewCardState]:
+def cards(lms, learner: spaced.Learner) -> dict[str, ReviewCardState]:
     session = lms.db()
     session.expire_all()
-    return review.states_of(session, learner)
+    return spaced.states_of(session, learner)
 
 
 def take(lms, user: str, assessment: str, right) -> Attempt:
@@ -172,8 +175,15 @@ def deep_link_review(lms, grading: str) -> dict:
     return link
 
 
-def due_today_text(html: str) -> str:
-    return " ".join(lxml.html.fromstring(html).xpath("//*[@data-role='due-today']")[0].text_content().split())
+def counters(html: str) -> dict[str, int | str]:
+    """Today's counters as a page shows them: done, due and new, and the "cards left" sentence."""
+    page = lxml.html.fromstring(html)
+    shown: dict[str, int | str] = {
+        role: int(page.xpath(f"//*[@data-role='counters']//dd[@data-role='{role}']")[0].text_content())
+        for role in ("done", "due", "new")
+    }
+    shown["left"] = " ".join(page.xpath("//*[@data-role='left']")[0].text_content().split())
+    return shown
 
 
 # --- assessments seed the review, and weak activities come first ------------------------------------
@@ -184,7 +194,7 @@ def test_wrong_diagnostic_answers_seed_lapses_and_the_weak_activity_comes_first(
     attempt = take(lms, user, "diagnostic", right=lambda item: item.objective != "engage")
     wrong = {d["item_id"] for d in attempt.delivered if ITEMS[d["item_id"]].objective == "engage"}
     assert len(wrong) == 2
-    learner = review.Learner.of(attempt)
+    learner = spaced.Learner.of(attempt)
 
     states = cards(lms, learner)
     assert set(states) == {item_key(i) for i in wrong}  # only the wrong ones, only open-pool items
@@ -199,7 +209,7 @@ def test_wrong_diagnostic_answers_seed_lapses_and_the_weak_activity_comes_first(
     activities = [o.id for o in CONTENT.objectives if o.kind is ObjectiveKind.activity]
     assert min(activities, key=snapshot.mastery.get) == "engage"
 
-    new = review.queue(session, CONTENT, learner, utcnow(), NEW_PER_DAY).new
+    new = spaced.queue(session, CONTENT, learner, utcnow(), NEW_PER_DAY).new
     assert [card.objective for card in new] == ["engage"] * NEW_PER_DAY
     assert [card.key for card in new[:2]] == ["flashcards:engage-main-purpose", "key-terms:engage"]
 
@@ -227,7 +237,7 @@ def test_the_diagnostic_result_links_to_the_review(lms):
 def test_mock_exam_items_never_become_cards(lms):
     user = new_learner(lms)
     attempt = take(lms, user, "mock-exam", right=lambda item: False)  # every answer wrong
-    learner = review.Learner.of(attempt)
+    learner = spaced.Learner.of(attempt)
     assert cards(lms, learner) == {}
     session = lms.db()
     (snapshot,) = session.scalars(select(MasterySnapshot).where(MasterySnapshot.user_sub == user)).all()
@@ -246,7 +256,7 @@ def test_a_review_session_rates_flashcards_and_answers_practice_questions(lms):
     user = new_learner(lms)
     browser, home = open_review(lms, user)
     learner = learner_of(lms, launch_id_of(home.url))
-    assert "3 cards to review today: 0 due now, 3 new." in due_today_text(home.text)
+    assert counters(home.text) == {"done": 0, "due": 0, "new": 3, "left": "3 cards left today."}
 
     key = next_key(browser, home.url)
     assert key == "flashcards:plan-main-purpose"  # no evidence yet: the syllabus order
@@ -289,15 +299,67 @@ def test_a_review_session_rates_flashcards_and_answers_practice_questions(lms):
     assert browser.get(f"{home.url}card/no-such-card", timeout=10).status_code == 404
 
 
+def rating_buttons(html: str) -> dict[str, str]:
+    page = lxml.html.fromstring(html)
+    return {
+        button.get("value"): " ".join(button.text_content().split())
+        for button in page.xpath("//button[@name='rating']")
+    }
+
+
+def test_counters_go_down_and_each_rating_button_names_its_interval(lms):
+    user = new_learner(lms)
+    browser, home = open_review(lms, user)
+    first = next_key(browser, home.url)
+    page = card_page(browser, home.url, first)
+    assert counters(page.text) == {"done": 0, "due": 0, "new": 3, "left": "3 cards left today."}
+    # A new card under FSRS's defaults: learning steps of 1 and 10 minutes, Easy graduates it at once.
+    buttons = rating_buttons(page.text)
+    assert buttons["again"] == "Again · 1 min" and buttons["good"] == "Good · 10 min", buttons
+    assert re.fullmatch(r"Hard · \d+ min", buttons["hard"]) and re.fullmatch(r"Easy · \d+ d", buttons["easy"])
+    assert 'title="Back in 10 minutes"' in page.text
+
+    second = rate(browser, home.url, first, "good")
+    assert counters(second.text) == {"done": 1, "due": 0, "new": 2, "left": "2 cards left today."}
+    third = rate(browser, home.url, CARD_URL.search(second.url)[1], "easy")
+    assert counters(third.text) == {"done": 2, "due": 0, "new": 1, "left": "1 card left today."}
+    # The Good card is back in its second learning step (10 minutes): later today, not due now.
+    home_now = browser.get(home.url, timeout=10)
+    assert "1 card in its learning steps comes back later today." in " ".join(home_now.text.split())
+
+
+def test_a_mock_exam_moves_mastery_by_the_weight_of_its_evidence(lms):
+    user = new_learner(lms)
+    diagnostic = take(lms, user, "diagnostic", right=lambda item: True)
+    mock = take(lms, user, "mock-exam", right=lambda item: item.objective != "plan")
+    session = lms.db()
+    session.expire_all()
+    first, second = session.scalars(
+        select(MasterySnapshot).where(MasterySnapshot.user_sub == user).order_by(MasterySnapshot.id)
+    ).all()
+    assert (first.source, second.source) == ("diagnostic", "mock_exam")
+    plan_items = [d for d in diagnostic.delivered if ITEMS[d["item_id"]].objective == "plan"]
+    assert first.evidence["plan"] == len(plan_items) == 2
+    wrong = sum(ITEMS[d["item_id"]].objective == "plan" for d in mock.delivered)
+    assert wrong >= 1 and second.evidence["plan"] == 2 + wrong
+    # Smoothed: part of the way to what plain BKT says, in proportion to the new answers' share.
+    bkt = trace([("plan", False)] * wrong, ["plan"], prior={"plan": first.mastery["plan"]})["plan"]
+    weight = wrong / (wrong + 2)
+    expected = first.mastery["plan"] + weight * (bkt - first.mastery["plan"])
+    assert second.mastery["plan"] == pytest.approx(expected) and second.mastery["plan"] > bkt + 0.1
+    assert second.mastery["improve"] > first.mastery["improve"]  # right answers move it up
+
+
 def test_the_queue_survives_a_redis_flush_and_a_restart(lms):
     user = new_learner(lms)
     browser, home = open_review(lms, user)
     key = next_key(browser, home.url)
     rate(browser, home.url, key, "hard")
-    before = due_today_text(browser.get(home.url, timeout=10).text)
+    before = counters(browser.get(home.url, timeout=10).text)
+    assert before == {"done": 1, "due": 0, "new": 2, "left": "2 cards left today."}
 
     lms.tool_app.extensions["redis"].flushdb()
-    assert due_today_text(browser.get(home.url, timeout=10).text) == before
+    assert counters(browser.get(home.url, timeout=10).text) == before
 
     keys = (
         "TOOL_BASE_URL",
@@ -312,7 +374,7 @@ def test_the_queue_survives_a_redis_flush_and_a_restart(lms):
     client = restarted.test_client()
     path = "/" + home.url.split("/", 3)[3]
     page = client.get(path)
-    assert page.status_code == 200 and due_today_text(page.get_data(as_text=True)) == before
+    assert page.status_code == 200 and counters(page.get_data(as_text=True)) == before
     second = client.get(path + "next").headers["Location"].rsplit("/", 1)[1]
     token = csrf_of(client.get(f"{path}card/{second}").get_data(as_text=True))
     assert (
@@ -344,7 +406,7 @@ def test_another_learner_cannot_see_or_rate_my_cards(lms):
     # An unknown or made-up launch is no way in either.
     assert requests.get(f"{lms.tool_url}/r/lti1p3-launch-made-up/", timeout=10).status_code == 403
     # Ben's own launch shows his queue, and rating the same card changes his card only.
-    assert "0 due now, 3 new." in due_today_text(ben_home.text)
+    assert counters(ben_home.text) == {"done": 0, "due": 0, "new": 3, "left": "3 cards left today."}
     assert rate(ben_browser, ben_home.url, key, "easy").status_code == 200
     assert {k: (row.reps, row.due) for k, row in cards(lms, ada_learner).items()} == ada_cards
     assert set(cards(lms, learner_of(lms, launch_id_of(ben_home.url)))) == {key}
@@ -369,7 +431,7 @@ def test_another_deployment_or_platform_has_its_own_queue(lms):
             get_tool(sandbox, lms.client_id).deployment_id = first.deployment_id
     second = learner_of(lms, launch_id_of(other_home.url))
     assert (second.platform_id, second.deployment_id) == (first.platform_id, "deployment-2")
-    assert "0 due now, 3 new." in due_today_text(other_home.text) and cards(lms, second) == {}
+    assert counters(other_home.text) == FRESH and cards(lms, second) == {}
     rate(other_browser, other_home.url, key, "easy")
     assert cards(lms, second)[key].state == 2 and cards(lms, first)[key].state == 1
 
@@ -383,7 +445,7 @@ def test_another_deployment_or_platform_has_its_own_queue(lms):
         lms.client_id, lms.links = client_id, links
     third = learner_of(lms, launch_id_of(third_home.url))
     assert third.platform_id != first.platform_id
-    assert "0 due now, 3 new." in due_today_text(third_home.text) and cards(lms, third) == {}
+    assert counters(third_home.text) == FRESH and cards(lms, third) == {}
     assert set(cards(lms, first)) == {key}
 
 
@@ -489,7 +551,7 @@ def test_questions_of_an_open_diagnostic_are_held_back(lms):
     drawn = {item_key(d["item_id"]) for d in attempt_of(lms, page.url).delivered}
     browser, home = open_review(lms, user)
     learner = learner_of(lms, launch_id_of(home.url))
-    new = review.queue(lms.db(), CONTENT, learner, utcnow(), new_per_day=50).new
+    new = spaced.queue(lms.db(), CONTENT, learner, utcnow(), new_per_day=50).new
     assert new and not drawn & {card.key for card in new}
     held = sorted(drawn)[0]
     refused = browser.get(f"{home.url}card/{held}", timeout=10)

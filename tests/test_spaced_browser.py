@@ -33,6 +33,11 @@ def summary(name: str):
     return lambda el: el["tag"] == "summary" and el["text"] == name
 
 
+def rating(name: str):
+    """A rating button: its name, then the interval it gives ("Good · 10 min")."""
+    return lambda el: el["tag"] == "button" and " ".join(el["text"].split()).startswith(name + " · ")
+
+
 def go(page, key: str = "Enter") -> None:
     """Press a key that submits a form or follows a link, and wait for the next page."""
     with page.expect_navigation():
@@ -78,13 +83,19 @@ def test_keyboard_only_review_session(page, lms):
     assert card_key(page) == "flashcards:plan-main-purpose"
     back = page.locator("#card-back")
     assert not back.is_visible() and not page.get_by_role("button", name="Good").is_visible()
+    assert page.locator("[data-role=counters] [data-role=new]").inner_text() == "10"
     now = tab_to(keyboard, frame, summary("Show the answer"))
     assert now["ring"]
     keyboard.press("Enter")
     assert back.is_visible() and "shared understanding" in back.inner_text()
+    # The rating controls take the place of "Show the answer", and the focus is on the answer.
+    assert not page.locator("summary").is_visible()
+    assert page.evaluate("document.activeElement.id") == "card-back"
     assert page.get_by_role("group", name="How well did you recall it?").is_visible()
+    good = page.get_by_role("button", name="Good 10 min")  # the visible label is in the name
+    assert good.is_visible() and " ".join(good.inner_text().split()) == "Good · 10 min"
     reports["flashcard"] = axe_violations(page)
-    tab_to(keyboard, frame, button("Good"))
+    tab_to(keyboard, frame, rating("Good"))
     go(page)
 
     # A key term: Space opens it this time, and it is rated Easy.
@@ -92,7 +103,7 @@ def test_keyboard_only_review_session(page, lms):
     tab_to(keyboard, frame, summary("Show the definition"))
     keyboard.press("Space")
     assert page.locator("#card-back").is_visible()
-    tab_to(keyboard, frame, button("Easy"))
+    tab_to(keyboard, frame, rating("Easy"))
     go(page)
 
     # A practice question: arrow keys choose, Enter on the button checks it.
@@ -122,8 +133,41 @@ def test_keyboard_only_review_session(page, lms):
     assert page.get_by_role("img", name=re.compile("^Mastery per value chain activity")).is_visible()
     table = page.get_by_role("table", name="Mastery per activity over time (the chart's data)")
     assert table.get_by_role("row").count() == 2  # a header row and one snapshot
-    assert page.get_by_text("You reviewed 3 today.").is_visible()
+    assert page.locator("[data-role=counters] [data-role=done]").inner_text() == "3"
     reports["home with chart"] = axe_violations(page)
+    # Dates in the learner's locale (Intl.DateTimeFormat), UTC kept in the title; the chart's x axis
+    # is labelled with times (every snapshot is from today), not 1, 2, 3.
+    when = page.locator("table time").first
+    assert "UTC" in when.get_attribute("title") and "UTC" not in when.inner_text()
+    axis = page.locator("figure.mastery-chart svg text").all_text_contents()
+    assert any(re.fullmatch(r"\d\d:\d\d", label) for label in axis) and "1" not in axis
+    # The weakest activity's card has no list bullet beside it; the header names the course once.
+    assert page.evaluate("getComputedStyle(document.querySelector('.gap-guide')).listStyleType") == "none"
+    assert " ".join(page.locator(".site-header .eyebrow").inner_text().split()) == "Skarp · ITIL 4 Foundation"
 
     assert {name: violations for name, violations in reports.items() if violations} == {}
     assert page.errors == []
+
+
+def test_without_javascript_the_ratings_replace_show_the_answer(browser, page, lms):
+    # Launched with script (the LMS's auto-posting forms need it), then the same cookies in a browser
+    # with JavaScript off: the card page alone must work.
+    page.goto(f"{lms.sandbox_url}/")
+    activity = page.get_by_role("group", name="spaced-review", exact=True)
+    activity.get_by_role("radio", name="in this window").check()
+    activity.get_by_role("button", name=f"Launch as {ADA}").click()
+    page.wait_for_url(re.compile(r"/r/[^/]+/$"))
+    card_url = page.url + "card/flashcards:plan-main-purpose"
+    context = browser.new_context(
+        java_script_enabled=False,
+        viewport={"width": 360, "height": 740},
+        storage_state=page.context.storage_state(),
+    )
+    plain = context.new_page()
+    plain.goto(card_url)
+    show = plain.get_by_text("Show the answer")
+    assert show.is_visible() and not plain.get_by_role("button", name="Good 10 min").is_visible()
+    show.click()
+    assert not show.is_visible() and plain.locator("#card-back").is_visible()
+    assert plain.get_by_role("button", name="Good 10 min").is_visible()
+    context.close()

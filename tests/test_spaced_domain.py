@@ -4,6 +4,7 @@ cards come in (weakest objective first), and the review blueprint's rules."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,16 @@ from courseware.assessment import AssessmentError, assemble
 from courseware.errors import ContentError
 from courseware.mastery import trace
 from courseware.model import Blueprint, BlueprintKind, Pool
-from courseware.review import CardKind, Recall, item_key, order_new, recall_of_answer, review_cards, slug
+from courseware.spaced import (
+    CardKind,
+    Recall,
+    interval_label,
+    item_key,
+    order_new,
+    recall_of_answer,
+    review_cards,
+    slug,
+)
 
 from .conftest import CONTENT_DIR
 
@@ -121,3 +131,20 @@ def test_a_flashcard_objective_must_exist(tmp_path: Path):
     (problem,) = caught.value.problems
     assert problem.location.file == "chapter.yaml" and problem.location.line > 1
     assert "unknown objective 'engagement'" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("interval", "short", "long"),
+    [
+        (timedelta(seconds=20), "1 min", "1 minute"),
+        (timedelta(minutes=10), "10 min", "10 minutes"),
+        (timedelta(hours=5), "5 h", "5 hours"),
+        (timedelta(days=1), "1 d", "1 day"),
+        (timedelta(days=8, hours=3), "8 d", "8 days"),
+        (timedelta(days=75), "2 mo", "2 months"),
+        (timedelta(days=548), "1.5 y", "1.5 years"),
+        (timedelta(days=366), "1 y", "1 year"),
+    ],
+)
+def test_interval_labels_read_like_ankis(interval, short, long):
+    assert interval_label(interval) == (short, long)

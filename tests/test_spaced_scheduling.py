@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from courseware import load_content
 from lti_app.adapters.db import make_engine
 from lti_app.adapters.orm import MasterySnapshot, Platform, ReviewLogEntry
-from lti_app.services import review
+from lti_app.services import spaced
 from lti_app.services.launches import LaunchContext
 
 from .conftest import CONTENT_DIR
@@ -80,11 +80,11 @@ def test_stored_schedule_is_fsrs_own_answer_for_a_sequence_of_ratings(session):
     expected, at = None, T0
     for gap, rating in SEQUENCE:
         at += gap
-        row = review.rate(session, CONTENT, ctx, key, review.Recall(int(rating)), at, scheduler=NO_FUZZ)
+        row = spaced.rate(session, CONTENT, ctx, key, spaced.Recall(int(rating)), at, scheduler=NO_FUZZ)
         expected = expected or Card(card_id=row.id, due=T0)
         expected, log = NO_FUZZ.review_card(expected, rating, review_datetime=at)
         session.expire_all()
-        stored = review.state_of(session, review.Learner.of(ctx), key)
+        stored = spaced.state_of(session, spaced.Learner.of(ctx), key)
         assert stored.fsrs == expected.to_dict()
         assert (stored.due, State(stored.state), stored.last_review_at) == (expected.due, expected.state, at)
         latest = session.scalars(select(ReviewLogEntry).order_by(ReviewLogEntry.id.desc())).first()
@@ -99,23 +99,23 @@ def test_the_due_queue_is_in_fsrs_due_order(session):
     ratings = [Rating.Easy, Rating.Again, Rating.Good, Rating.Hard]
     due = {}
     for key, rating in zip(keys, ratings, strict=True):
-        row = review.rate(session, CONTENT, ctx, key, review.Recall(int(rating)), T0, scheduler=NO_FUZZ)
+        row = spaced.rate(session, CONTENT, ctx, key, spaced.Recall(int(rating)), T0, scheduler=NO_FUZZ)
         due[key] = NO_FUZZ.review_card(Card(card_id=row.id, due=T0), rating, review_datetime=T0)[0].due
-    learner = review.Learner.of(ctx)
+    learner = spaced.Learner.of(ctx)
 
-    soon = review.queue(session, CONTENT, learner, T0 + timedelta(minutes=2), new_per_day=0)
+    soon = spaced.queue(session, CONTENT, learner, T0 + timedelta(minutes=2), new_per_day=0)
     assert [row.card_key for row in soon.due_now] == ["key-terms:engage"]  # Again: one-minute step
     assert soon.soon.card_key == "key-terms:obtain-build"  # Hard: 5.5 minutes, within the learn-ahead
     assert soon.next_key == "key-terms:engage"
 
-    later = review.queue(session, CONTENT, learner, T0 + timedelta(days=60), new_per_day=0)
+    later = spaced.queue(session, CONTENT, learner, T0 + timedelta(days=60), new_per_day=0)
     assert [row.card_key for row in later.due_now] == sorted(keys, key=due.get)
     assert later.due_now[-1].card_key == "key-terms:plan"  # Easy: the longest interval
 
 
 def test_seeded_mastery_introduces_the_weak_activity_first(session):
     ctx = launch(session)
-    learner = review.Learner.of(ctx)
+    learner = spaced.Learner.of(ctx)
     mastery = {o.id: 0.9 for o in CONTENT.objectives} | {"engage": 0.1}
     session.add(
         MasterySnapshot(
@@ -128,22 +128,22 @@ def test_seeded_mastery_introduces_the_weak_activity_first(session):
         )
     )
     session.commit()
-    new = review.queue(session, CONTENT, learner, T0, new_per_day=10).new
+    new = spaced.queue(session, CONTENT, learner, T0, new_per_day=10).new
     engage = [card.key for card in new if card.objective == "engage"]
     assert [card.key for card in new[: len(engage)]] == engage and len(engage) == 5
     assert (
-        review.weakest_activity(review.mastery_of(session, CONTENT, learner), CONTENT).objective.id
+        spaced.weakest_activity(spaced.mastery_of(session, CONTENT, learner), CONTENT).objective.id
         == "engage"
     )
     # Another learner, another deployment: nothing seeded, the syllabus order.
-    other = review.queue(session, CONTENT, review.Learner.of(launch(session, "learner-2")), T0, 10).new
+    other = spaced.queue(session, CONTENT, spaced.Learner.of(launch(session, "learner-2")), T0, 10).new
     assert other[0].objective == CONTENT.objectives[0].id
 
 
 def test_new_cards_per_day_count_only_cards_the_review_introduced(session):
     ctx = launch(session)
-    learner = review.Learner.of(ctx)
+    learner = spaced.Learner.of(ctx)
     for key in ("key-terms:plan", "key-terms:engage"):
-        review.rate(session, CONTENT, ctx, key, review.Recall.easy, T0, scheduler=NO_FUZZ)
-    assert len(review.queue(session, CONTENT, learner, T0, new_per_day=3).new) == 1
-    assert len(review.queue(session, CONTENT, learner, T0 + timedelta(days=1), new_per_day=3).new) == 3
+        spaced.rate(session, CONTENT, ctx, key, spaced.Recall.easy, T0, scheduler=NO_FUZZ)
+    assert len(spaced.queue(session, CONTENT, learner, T0, new_per_day=3).new) == 1
+    assert len(spaced.queue(session, CONTENT, learner, T0 + timedelta(days=1), new_per_day=3).new) == 3

@@ -1,4 +1,5 @@
-"""What the spaced review can show, and in which order new cards come: weakest objectives first.
+"""What the spaced review can show, in which order new cards come (weakest objectives first), and how
+a rating button names the interval it would give.
 
 Domain layer: no I/O, no scheduler. The catalogue is the chapter's flashcards and key terms and the
 bank's open-pool items (the mock pool is reserved for the mock exam and never becomes a card). Each
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import IntEnum, StrEnum
 
 from courseware.mastery import DEFAULT_PARAMS
@@ -91,3 +93,26 @@ def order_new(
 def recall_of_answer(correct: bool) -> Recall:
     """A practice answer is the learner's recall, graded by the item: wrong is Again, right is Good."""
     return Recall.good if correct else Recall.again
+
+
+def interval_label(interval: timedelta) -> tuple[str, str]:
+    """How long until a card comes back, short for its rating button and long for a screen reader:
+    (\"10 min\", \"10 minutes\"), (\"3 d\", \"3 days\"), (\"2 mo\", \"2 months\"), (\"1.5 y\", \"1.5 years\").
+    Rounded as Anki does: whole units up to months, one decimal for years."""
+    seconds = max(0.0, interval.total_seconds())
+    for limit, size, short, long in _UNITS:
+        if seconds < limit:
+            count = max(1, round(seconds / size))
+            return f"{count} {short}", f"{count} {long}{'' if count == 1 else 's'}"
+    years = round(seconds / _YEAR, 1)
+    text = f"{years:g}"
+    return f"{text} y", f"{text} year{'' if text == '1' else 's'}"
+
+
+_YEAR = 365.25 * 86400
+_UNITS = (  # (below this many seconds, unit size, short, long)
+    (3600, 60, "min", "minute"),
+    (86400, 3600, "h", "hour"),
+    (30 * 86400, 86400, "d", "day"),
+    (_YEAR, 30 * 86400, "mo", "month"),
+)

@@ -39,11 +39,11 @@ from lti_app.lti.launch import (
 from lti_app.lti.storage import RedisLaunchDataStorage, SecureFlaskRequest
 from lti_app.lti.tool_conf import DatabaseToolConf
 from lti_app.observability import logs
-from lti_app.security import allow_inline_scripts_of
 from lti_app.services.invites import InviteError, find_invite
 from lti_app.services.launches import assessment_of, load_launch, record_launch
 from lti_app.services.registration import SCOPES, TOOL_DESCRIPTION, TOOL_NAME, RegistrationError, register
 from lti_app.web.csrf import protect
+from lti_app.web.security import allow_inline_scripts_of
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 DEFAULT_ASSESSMENT = "diagnostic"

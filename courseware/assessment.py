@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from courseware.model import Blueprint, BlueprintKind, Item
+from courseware.model import AssessmentPlan, BlueprintKind, Item
 
 
 class AssessmentError(ValueError):
@@ -37,7 +37,7 @@ class DeliveredItem:
         object.__setattr__(self, "option_order", order)
 
 
-def assemble(blueprint: Blueprint, items: Sequence[Item], seed: int) -> tuple[DeliveredItem, ...]:
+def assemble(blueprint: AssessmentPlan, items: Sequence[Item], seed: int) -> tuple[DeliveredItem, ...]:
     """Pick and order the items of one attempt; same inputs and seed give the same attempt."""
     if blueprint.kind is BlueprintKind.review:
         raise AssessmentError(
@@ -62,7 +62,7 @@ def _by_id(items: Sequence[Item]) -> dict[str, Item]:
     return bank
 
 
-def _draw(blueprint: Blueprint, bank: Mapping[str, Item], rng: random.Random) -> list[Item]:
+def _draw(blueprint: AssessmentPlan, bank: Mapping[str, Item], rng: random.Random) -> list[Item]:
     """Sample `per_objective` items for each objective, in the blueprint's objective order."""
     drawn: list[Item] = []
     for objective, count in blueprint.per_objective.items():
@@ -79,7 +79,7 @@ def _draw(blueprint: Blueprint, bank: Mapping[str, Item], rng: random.Random) ->
     return drawn
 
 
-def _fixed(blueprint: Blueprint, bank: Mapping[str, Item]) -> list[Item]:
+def _fixed(blueprint: AssessmentPlan, bank: Mapping[str, Item]) -> list[Item]:
     """The blueprint's fixed list, checked against the bank and the blueprint's pools."""
     for item_id in blueprint.items:
         if item_id not in bank:

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from courseware import CourseContent, load_content
 from lti_app.adapters import db, platform_origins, redis_store
+from lti_app.services.unit_of_work import UnitOfWork
 
 
 def init_app(app: Flask) -> None:
@@ -23,3 +24,8 @@ def init_app(app: Flask) -> None:
 
 def content() -> CourseContent:
     return current_app.extensions["content"]
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work over this request's database session and Redis: the services commit it."""
+    return UnitOfWork(db.db(), redis_store.store())

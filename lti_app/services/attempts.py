@@ -16,24 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courseware.assessment import DeliveredItem, GradedAttempt, assemble, display_to_original, grade
-from courseware.model import Blueprint, BlueprintKind, CourseContent, Item
+from courseware.model import AssessmentPlan, BlueprintKind, CourseContent, Item
 from lti_app.adapters.orm import Answer, Attempt, utcnow
+from lti_app.errors import AttemptError
+from lti_app.lti.claims import AGS as AGS_ENDPOINT
 from lti_app.observability import metrics
 from lti_app.services import grades, review
 from lti_app.services.launches import LTI, LaunchContext
 
-AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-
-
 SUBMITTED = "This attempt has been submitted; answers can no longer change."
-
-
-class AttemptError(Exception):
-    """The request cannot apply to this attempt (not the learner's, already submitted, bad item)."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -41,7 +32,7 @@ class AttemptView:
     """An attempt with what the pages need: the delivered items and the learner's answers by position."""
 
     attempt: Attempt
-    blueprint: Blueprint
+    blueprint: AssessmentPlan
     delivered: tuple[DeliveredItem, ...]
     chosen_positions: dict[str, int]  # item id -> display position chosen
 

@@ -29,14 +29,15 @@ from courseware.statistics import (
 )
 from lti_app.adapters.lms_client import LmsClient, LmsError
 from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
+from lti_app.lti.claims import NRPS as NRPS_CLAIM
+from lti_app.lti.claims import NRPS_SCOPE as NRPS_SCOPE_URI
 from lti_app.lti.keys import signing_key
 from lti_app.lti.roles import context_role
 from lti_app.services.attempts import grade_attempt
 from lti_app.services.delivery import resync
 from lti_app.services.launches import LaunchContext
 
-NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-NRPS_SCOPE = ("https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",)
+NRPS_SCOPE = (NRPS_SCOPE_URI,)
 ROSTER_TTL_SECONDS = 300
 
 

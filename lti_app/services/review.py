@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from courseware.assessment import GradedAttempt
 from courseware.mastery import DEFAULT_PARAMS, GapEntry, gap_guide, trace
-from courseware.model import Blueprint, BlueprintKind, CourseContent
+from courseware.model import AssessmentPlan, BlueprintKind, CourseContent
 from courseware.review import (
     CardKind,
     Recall,
@@ -35,23 +35,16 @@ from courseware.review import (
     review_cards,
 )
 from lti_app.adapters.orm import Attempt, MasterySnapshot, ReviewCardState, ReviewLogEntry, utcnow
+from lti_app.errors import ReviewError
+from lti_app.lti.claims import AGS as AGS_ENDPOINT
 from lti_app.services import grades
 from lti_app.services.launches import LTI, LaunchContext
 
-AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NEW_CARDS_PER_DAY = 10
 LEARN_AHEAD = timedelta(minutes=20)  # a card in its learning steps may come back this early in a session
 MASTERY_SOURCES = (BlueprintKind.diagnostic, BlueprintKind.mock_exam)  # they seed lapses and move mastery
 T = TypeVar("T")
 SCHEDULER = Scheduler()  # FSRS defaults: 90% desired retention, steps of 1 and 10 minutes, fuzzed intervals
-
-
-class ReviewError(Exception):
-    """The request cannot apply to this learner's review (unknown card, wrong kind of answer)."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -387,7 +380,7 @@ def record_assessment(
 # --- completion and the gradebook ----------------------------------------------------------
 
 
-def review_blueprint(content: CourseContent, ctx: LaunchContext) -> Blueprint | None:
+def review_blueprint(content: CourseContent, ctx: LaunchContext) -> AssessmentPlan | None:
     """The review this launch's link opens, if it is a review link (not, say, the diagnostic's)."""
     blueprint = next((b for b in content.blueprints if b.id == ctx.assessment_id), None)
     return blueprint if blueprint is not None and blueprint.kind is BlueprintKind.review else None

@@ -14,8 +14,8 @@ from courseware.model import BlueprintKind
 from lti_app.adapters.db import db
 from lti_app.adapters.orm import utcnow
 from lti_app.adapters.redis_store import store
+from lti_app.errors import LaunchError
 from lti_app.extensions import content
-from lti_app.lti.launch import LaunchError
 from lti_app.observability import logs, metrics
 from lti_app.services import attempts
 from lti_app.services.launches import LaunchContext, load_launch

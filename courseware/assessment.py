@@ -9,9 +9,17 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
 
 from courseware.model import AssessmentPlan, BlueprintKind, Item
+
+
+class AttemptStatus(StrEnum):
+    """Where an attempt stands. Stored as these strings, so the values never change."""
+
+    open = "open"  # answers may still change
+    submitted = "submitted"  # graded; answers are final
 
 
 class AssessmentError(ValueError):

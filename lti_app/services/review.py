@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from courseware.assessment import GradedAttempt
+from courseware.assessment import AttemptStatus, GradedAttempt
 from courseware.mastery import DEFAULT_PARAMS, GapEntry, gap_guide, trace
 from courseware.model import AssessmentPlan, BlueprintKind, CourseContent
 from courseware.review import (
@@ -92,7 +92,7 @@ def card_of(session: Session, content: CourseContent, learner: Learner, key: str
 def held_back(session: Session, learner: Learner) -> set[str]:
     """Practice questions that are also in one of the learner's open attempts (the diagnostic draws from
     the same pool): practising one, and seeing its rationale, would give that answer away."""
-    query = select(Attempt.delivered).where(*_owned(Attempt, learner), Attempt.status == "open")
+    query = select(Attempt.delivered).where(*_owned(Attempt, learner), Attempt.status == AttemptStatus.open)
     return {item_key(entry["item_id"]) for delivered in session.scalars(query) for entry in delivered}
 
 
@@ -398,7 +398,7 @@ def completion_of(session: Session, ctx: LaunchContext) -> Attempt | None:
         Attempt.resource_link_id == ctx.resource_link_id,
         Attempt.user_sub == ctx.user_sub,
         Attempt.assessment_id == ctx.assessment_id,
-        Attempt.status == "submitted",
+        Attempt.status == AttemptStatus.submitted,
     )
     return session.scalar(query.limit(1))
 
@@ -436,7 +436,7 @@ def _completion_attempt(ctx: LaunchContext, at: datetime) -> Attempt:
         gradebook=ctx.claims.get(AGS_ENDPOINT),
         seed=0,
         delivered=[],  # nothing drawn: a review has no questions of its own
-        status="submitted",
+        status=AttemptStatus.submitted,
         started_at=at,
         submitted_at=at,
         submitted_by="learner",

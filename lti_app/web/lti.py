@@ -7,6 +7,9 @@
                   the one-time URL the operator creates (`flask --app lti_app platforms invite`)
 /lti/canvas.json  Canvas developer key JSON configuration
 /lti/config       every URL Moodle's manual registration form asks for
+
+Each view parses its request, calls one use case of lti_app/services (lti_launch, deep_linking,
+registration) with a unit of work, and renders; refusals are UserErrors, rendered by web/errors.py.
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ demo: setup build
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: setup lint
 	$(PY) -m pytest

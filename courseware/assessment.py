@@ -10,9 +10,17 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
 
-from courseware.model import Blueprint, BlueprintKind, Item
+from courseware.model import AssessmentPlan, BlueprintKind, Item
+
+
+class AttemptStatus(StrEnum):
+    """Where an attempt stands. Stored as these strings, so the values never change."""
+
+    open = "open"  # answers may still change
+    submitted = "submitted"  # graded; answers are final
 
 
 class AssessmentError(ValueError):
@@ -38,7 +46,7 @@ class DeliveredItem:
         object.__setattr__(self, "option_order", order)
 
 
-def assemble(blueprint: Blueprint, items: Sequence[Item], seed: int) -> tuple[DeliveredItem, ...]:
+def assemble(blueprint: AssessmentPlan, items: Sequence[Item], seed: int) -> tuple[DeliveredItem, ...]:
     """Pick and order the items of one attempt; same inputs and seed give the same attempt."""
     if blueprint.kind is BlueprintKind.review:
         raise AssessmentError(
@@ -63,7 +71,7 @@ def _by_id(items: Sequence[Item]) -> dict[str, Item]:
     return bank
 
 
-def _draw(blueprint: Blueprint, bank: Mapping[str, Item], rng: random.Random) -> list[Item]:
+def _draw(blueprint: AssessmentPlan, bank: Mapping[str, Item], rng: random.Random) -> list[Item]:
     """Sample `per_objective` items for each objective, in the blueprint's objective order."""
     drawn: list[Item] = []
     for objective, count in blueprint.per_objective.items():
@@ -80,7 +88,7 @@ def _draw(blueprint: Blueprint, bank: Mapping[str, Item], rng: random.Random) ->
     return drawn
 
 
-def _fixed(blueprint: Blueprint, bank: Mapping[str, Item]) -> list[Item]:
+def _fixed(blueprint: AssessmentPlan, bank: Mapping[str, Item]) -> list[Item]:
     """The blueprint's fixed list, checked against the bank and the blueprint's pools."""
     for item_id in blueprint.items:
         if item_id not in bank:

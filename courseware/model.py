@@ -258,7 +258,7 @@ class Chapter(Strict):
         return [part for part in self.parts if isinstance(part, kind)]
 
 
-# --- blueprints ----------------------------------------------------------------------------
+# --- assessment plans (authors' "blueprints", content/blueprints.yaml) ------------------------
 
 
 class BlueprintKind(StrEnum):
@@ -268,8 +268,11 @@ class BlueprintKind(StrEnum):
     review = "review"  # spaced review: flashcards, key terms and open-pool practice, scheduled per learner
 
 
-class Blueprint(Strict):
+class AssessmentPlan(Strict):
     """How an assessment is assembled: which items, how many per objective, timing, pass mark.
+
+    Authors call it a blueprint (`content/blueprints.yaml`, key `blueprints`, kept as they write it);
+    the code calls it a plan, so it never reads as Flask's Blueprint.
 
     A review has no draw and no pass mark: each learner's scheduler picks their cards."""
 
@@ -285,7 +288,7 @@ class Blueprint(Strict):
     shuffle: bool = False
 
     @model_validator(mode="after")
-    def _draw_or_fixed(self) -> Blueprint:
+    def _draw_or_fixed(self) -> AssessmentPlan:
         if self.kind is BlueprintKind.review:
             return self._check_review()
         if bool(self.per_objective) == bool(self.items):
@@ -294,7 +297,7 @@ class Blueprint(Strict):
             raise ValueError("an assessment needs a pass_mark")
         return self
 
-    def _check_review(self) -> Blueprint:
+    def _check_review(self) -> AssessmentPlan:
         """The mock exam's items must stay unseen until the mock exam, so a review practises open ones."""
         if self.per_objective or self.items or self.time_limit_minutes or self.pass_mark:
             raise ValueError("a review has no per_objective, items, time_limit_minutes or pass_mark")
@@ -308,7 +311,7 @@ class Blueprint(Strict):
 
 
 class BlueprintFile(Strict):
-    blueprints: list[Blueprint] = Field(min_length=1)
+    blueprints: list[AssessmentPlan] = Field(min_length=1)
 
 
 # --- the whole course ----------------------------------------------------------------------
@@ -321,12 +324,12 @@ class CourseContent(Strict):
     objectives: list[Objective]
     chapter: Chapter
     items: list[Item]
-    blueprints: list[Blueprint]
+    blueprints: list[AssessmentPlan]
 
     def objective(self, objective_id: str) -> Objective:
         return next(o for o in self.objectives if o.id == objective_id)
 
-    def blueprint(self, blueprint_id: str) -> Blueprint:
+    def blueprint(self, blueprint_id: str) -> AssessmentPlan:
         return next(b for b in self.blueprints if b.id == blueprint_id)
 
     @property

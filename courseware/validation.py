@@ -6,7 +6,7 @@ from collections import Counter
 
 from courseware.errors import ContentProblem
 from courseware.model import (
-    Blueprint,
+    AssessmentPlan,
     CourseContent,
     ExercisePart,
     FlashcardsPart,
@@ -123,7 +123,7 @@ def _blueprints(content: CourseContent, where: Provenance) -> list[ContentProble
     return problems
 
 
-def _fixed_items(blueprint: Blueprint, items: list[Item], where: Provenance) -> list[ContentProblem]:
+def _fixed_items(blueprint: AssessmentPlan, items: list[Item], where: Provenance) -> list[ContentProblem]:
     pools_by_id: dict[str, set[Pool]] = {}
     for item in items:
         pools_by_id.setdefault(item.id, set()).add(item.pool)
@@ -141,7 +141,7 @@ def _fixed_items(blueprint: Blueprint, items: list[Item], where: Provenance) -> 
 
 
 def _draw_satisfiable(
-    blueprint: Blueprint, items: list[Item], objectives: set[str], where: Provenance
+    blueprint: AssessmentPlan, items: list[Item], objectives: set[str], where: Provenance
 ) -> list[ContentProblem]:
     """Enough items per objective in the blueprint's pools (unknown objectives are reported elsewhere)."""
     available = Counter(item.objective for item in items if item.pool in blueprint.pools)

@@ -12,9 +12,21 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from courseware.packaged import templates_dir
-from lti_app import cli, extensions, observability, security
+from lti_app import cli, extensions, observability
 from lti_app.config import settings_from_environment
-from lti_app.web import assessments, errors, health, instructor, limits, lti, pages, spaced
+from lti_app.web import (
+    assessments,
+    csrf,
+    errors,
+    filters,
+    health,
+    instructor,
+    limits,
+    lti,
+    pages,
+    security,
+    spaced,
+)
 
 TEMPLATES_DIR = templates_dir()
 
@@ -32,7 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-    extensions.init_app(app)
+    extensions.init_app(app)  # database, Redis, course content: everything below may use them
+    csrf.init_app(app)  # the launch-bound token in every form
+    filters.register_filters(app)  # Markdown and percentages in templates
     security.init_app(app)
     observability.init_app(app)  # JSON logs with request ids, launch metrics
     errors.init_app(app)

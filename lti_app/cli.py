@@ -212,7 +212,7 @@ def keys_retire(kid: str) -> None:
     """Remove an old key from the JWKS (never the signing key)."""
     try:
         tool_keys.retire(db(), kid)
-    except tool_keys.KeyError_ as error:
+    except tool_keys.KeyRetirementError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"retired {kid}")
 

@@ -1,4 +1,4 @@
-"""Extensions, set up with init_app: database, Redis, launch-bound CSRF, the course content.
+"""Extensions, set up with init_app: database, Redis, the course content.
 
 There is no cookie session: after a launch, the launch context (who, where, what) is the tool's
 server-side session, cached in Redis and kept in the database, found through the launch id in each
@@ -10,18 +10,22 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from courseware import CourseContent, load_content
-from lti_app.adapters import db, redis_store
-from lti_app.web import csrf
-from lti_app.web.filters import register_filters
+from lti_app.adapters import db, platform_origins, redis_store
+from lti_app.services.unit_of_work import UnitOfWork
 
 
 def init_app(app: Flask) -> None:
     db.init_app(app)
     redis_store.init_app(app)
-    csrf.init_app(app)
+    # A commit that adds, changes or removes a platform drops the cached CSP origins.
+    platform_origins.forget_on_change(app.extensions["db_session"].session_factory, app.extensions["redis"])
     app.extensions["content"] = load_content(app.config["CONTENT_DIR"])
-    register_filters(app)
 
 
 def content() -> CourseContent:
     return current_app.extensions["content"]
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work over this request's database session and Redis: the services commit it."""
+    return UnitOfWork(db.db(), redis_store.store())

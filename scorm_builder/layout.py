@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from courseware.model import Blueprint, BlueprintKind, CourseContent, Part, QuizPart, Tracking
+from courseware.model import AssessmentPlan, BlueprintKind, CourseContent, Part, QuizPart, Tracking
 
 DEFAULT_TRACKING = Tracking()
 
@@ -43,7 +43,7 @@ class PackageLayout:
     tracking: Tracking = DEFAULT_TRACKING  # course.yaml's tracking options for this package
 
 
-def knowledge_check_blueprint(content: CourseContent) -> Blueprint:
+def knowledge_check_blueprint(content: CourseContent) -> AssessmentPlan:
     return next(b for b in content.blueprints if b.kind is BlueprintKind.knowledge_check)
 
 

@@ -21,7 +21,7 @@ from courseware.assessment import (
     grade,
     original_to_display,
 )
-from courseware.model import Blueprint, Item, Pool
+from courseware.model import AssessmentPlan, Item, Pool
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = range(50)
@@ -106,7 +106,7 @@ def test_shuffle_puts_every_option_in_every_position(content):
     assert all(pairs == every_pair for pairs in seen.values())
 
 
-def whole_pool(content: CourseContent, shuffle: bool) -> Blueprint:
+def whole_pool(content: CourseContent, shuffle: bool) -> AssessmentPlan:
     """The mock exam asking for every mock item, so only the order can vary between seeds."""
     counts = Counter(item.objective for item in bank(content) if item.pool is Pool.mock)
     return content.blueprint("mock-exam").model_copy(update={"per_objective": counts, "shuffle": shuffle})
@@ -133,7 +133,7 @@ def test_without_shuffle_items_come_grouped_by_objective_with_identity_options(c
 
 
 def test_unsatisfiable_blueprint_names_the_objective(content):
-    blueprint = Blueprint(
+    blueprint = AssessmentPlan(
         id="greedy",
         kind="diagnostic",
         title="Greedy",

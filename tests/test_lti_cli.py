@@ -106,3 +106,18 @@ def test_production_refuses_to_start_without_its_settings(tmp_path, monkeypatch)
 
     with pytest.raises(ConfigError, match="SECRET_KEY, DATABASE_URL, REDIS_URL, TOOL_BASE_URL"):
         settings_from_environment(str(tmp_path), {"SKARP_ENV": "production"})
+
+
+def test_the_csp_follows_platforms_added_and_removed_at_once(app):
+    """The CSP origins are cached in Redis; a commit that adds or removes a platform drops the cache
+    (adapters/platform_origins.py), so the header never lags behind the CLI."""
+    client = app.test_client()
+    assert "moodle.example.edu" not in client.get("/lti/config").headers["Content-Security-Policy"]
+    added = run(app, "platforms", "add", *MOODLE)
+    platform_id = added.output.split()[2].rstrip(":")
+    assert (
+        "frame-ancestors 'self' https://moodle.example.edu"
+        in (client.get("/lti/config").headers["Content-Security-Policy"])
+    )
+    assert run(app, "platforms", "remove", platform_id, "--yes").exit_code == 0
+    assert "moodle.example.edu" not in client.get("/lti/config").headers["Content-Security-Policy"]

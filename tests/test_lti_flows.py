@@ -12,7 +12,8 @@ from datetime import timedelta
 import lxml.html
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import StatementError
 
 from courseware import load_content
 from lti_app.adapters.orm import Answer, Attempt, LaunchRecord, utcnow
@@ -304,3 +305,31 @@ def test_a_launch_records_who_and_where(lms):
     assert count > 0
     with session_scope(lms.sandbox_app) as sandbox:
         assert get_resource_link(sandbox, lms.links["diagnostic"]) is not None
+
+
+def test_a_learner_cannot_add_an_activity_and_nothing_is_recorded(lms):
+    """A deep linking launch from a learner is refused as a permission error (403, the tool's error
+    page) before the launch is stored: nothing half-written."""
+    session = lms.db()
+    session.expire_all()
+    before = session.scalar(select(func.count()).select_from(LaunchRecord))
+    refused = lms.launch(lms.browser(), LEARNER, "deep-link")
+    assert refused.status_code == 403
+    assert "Only instructors can add activities" in refused.text
+    assert "Traceback" not in refused.text
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(LaunchRecord)) == before
+
+
+def test_attempt_status_is_stored_as_the_strings_it_always_was(lms):
+    """AttemptStatus is a str enum over the same VARCHAR values: rows read by SQL, a report or an
+    older release see 'open' and 'submitted'."""
+    browser = lms.browser()
+    page = start(lms, browser, user=LEARNER_2, assessment="mock-exam")
+    attempt = attempt_of(lms, page.url)
+    session = lms.db()
+    stored = session.execute(text("SELECT status FROM attempts WHERE id = :id"), {"id": attempt.id}).scalar()
+    assert stored == "open" and type(attempt.status).__name__ == "AttemptStatus"
+    with pytest.raises(StatementError, match="'abandoned' is not a valid AttemptStatus"):
+        session.execute(update(Attempt).where(Attempt.id == attempt.id).values(status="abandoned"))
+    session.rollback()

@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import select
 
 from lti_app.adapters.orm import Platform, utcnow
-from lti_app.security import ORIGINS_CACHE_KEY
+from lti_app.adapters.platform_origins import CACHE_KEY as ORIGINS_CACHE_KEY
 
 from . import fake_platform
 from .live import free_port, serve
@@ -298,7 +298,7 @@ def test_bad_stored_login_urls_never_break_a_response(app, caplog):
     add_raw_platform(app, "https://lms.example\r\nX-Injected: 1/auth", "crlf")
     add_raw_platform(app, "https://moodle.example.edu/mod/lti/auth.php", "good")
     port = free_port()
-    caplog.set_level(logging.WARNING, logger="lti_app.security")
+    caplog.set_level(logging.WARNING, logger="lti_app.services.platforms")
     with serve(app, port):
         for path in ("/lti/config", "/lti/jwks.json", "/lti/canvas.json"):
             response = requests.get(f"http://127.0.0.1:{port}{path}", timeout=10)

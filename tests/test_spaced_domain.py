@@ -13,7 +13,7 @@ from courseware import load_content
 from courseware.assessment import AssessmentError, assemble
 from courseware.errors import ContentError
 from courseware.mastery import trace
-from courseware.model import Blueprint, BlueprintKind, Pool
+from courseware.model import AssessmentPlan, BlueprintKind, Pool
 from courseware.spaced import (
     CardKind,
     Recall,
@@ -109,13 +109,13 @@ def test_the_review_blueprint_has_no_draw():
 def test_review_blueprint_rules(extra, message):
     spec = {"id": "r", "kind": "review", "title": "R", "description": "R"} | extra
     with pytest.raises(ValueError, match=message):
-        Blueprint.model_validate(spec)
+        AssessmentPlan.model_validate(spec)
 
 
 def test_assessments_still_need_a_pass_mark():
     spec = {"id": "d", "kind": "diagnostic", "title": "D", "description": "D", "pools": ["open"]}
     with pytest.raises(ValueError, match="pass_mark"):
-        Blueprint.model_validate(spec | {"per_objective": {"plan": 1}})
+        AssessmentPlan.model_validate(spec | {"per_objective": {"plan": 1}})
 
 
 def test_a_flashcard_objective_must_exist(tmp_path: Path):

@@ -25,6 +25,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from courseware.assessment import AttemptStatus
+
+
+class AttemptStatusColumn(TypeDecorator):
+    """An AttemptStatus in a VARCHAR(20) (the strings stored before the enum, so no migration): an
+    unknown value is refused on the way in and read back as the enum."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else AttemptStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> AttemptStatus | None:
+        return None if value is None else AttemptStatus(value)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -176,7 +192,7 @@ class Attempt(Base):
     preview: Mapped[bool] = mapped_column(Boolean, default=False)
     seed: Mapped[int] = mapped_column(Integer)
     delivered: Mapped[list[Any]] = mapped_column()  # [{"item_id": ..., "option_order": [...]}]
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | submitted
+    status: Mapped[AttemptStatus] = mapped_column(AttemptStatusColumn, default=AttemptStatus.open)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline_at: Mapped[datetime | None] = mapped_column()
     submitted_at: Mapped[datetime | None] = mapped_column()

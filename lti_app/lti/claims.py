@@ -27,10 +27,19 @@ from pydantic import (
     field_validator,
 )
 
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+# The one place for the LTI 1.3 URIs the tool uses (claims, scopes, vocabularies): every other module of
+# lti_app imports them from here (lti_app/sandbox, the development LMS, keeps its own).
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"  # core claims: LTI + "roles", LTI + "custom", ...
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"  # deep linking claims
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DL_SETTINGS = DL + "deep_linking_settings"
+AGS_SCOPES = "https://purl.imsglobal.org/spec/lti-ags/scope/"  # AGS_SCOPES + "score", + "lineitem", ...
+AGS_SCORE_SCOPE = AGS_SCOPES + "score"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"  # Dynamic Registration
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"  # role vocabulary (see lti_app.lti.roles)
 ID_MAX = 255
 URL_MAX = 1000
 TEXT_MAX = 200

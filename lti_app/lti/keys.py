@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from lti_app.adapters.orm import ToolKey, utcnow
 
 
-class KeyError_(ValueError):
-    """A key operation that would break signing (e.g. retiring the only signing key)."""
+class KeyRetirementError(ValueError):
+    """Retiring this key is refused: it is unknown, or it signs (retiring it would break signing).
+
+    Not named after the builtin KeyError (a missing mapping key), which it has nothing to do with."""
 
 
 def _new_key() -> ToolKey:
@@ -64,9 +66,9 @@ def retire(session: Session, kid: str) -> ToolKey:
     keys = active_keys(session)
     key = next((k for k in keys if k.kid == kid), None)
     if key is None:
-        raise KeyError_(f"no active key with kid {kid!r}")
+        raise KeyRetirementError(f"no active key with kid {kid!r}")
     if key is keys[-1]:
-        raise KeyError_(f"key {kid!r} is the signing key: rotate first, then retire it")
+        raise KeyRetirementError(f"key {kid!r} is the signing key: rotate first, then retire it")
     key.retired_at = utcnow()
     session.commit()
     return key

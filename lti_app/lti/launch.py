@@ -15,7 +15,6 @@ Every failure is a LaunchError: a 4xx status and a message an LMS admin can act 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -26,29 +25,15 @@ from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import DisableSessionId
 
 from lti_app.adapters import outbound
+from lti_app.errors import LaunchError
 from lti_app.lti import platform_storage
-from lti_app.lti.claims import ClaimError, LaunchClaims, parse_claims
+from lti_app.lti.claims import DL, LTI, ClaimError, LaunchClaims, parse_claims
 from lti_app.lti.storage import OneTimeNonceSessionService, RedisLaunchDataStorage, SecureFlaskRequest
 from lti_app.lti.tool_conf import DatabaseToolConf
 
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 SUPPORTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
-
-
-@dataclass
-class LaunchError(Exception):
-    """A refused launch or login: what went wrong, and what an LMS admin can do about it."""
-
-    title: str
-    detail: str
-    hint: str = "Launch the activity again from the LMS. If it keeps failing, ask your LMS admin."
-    status: int = 400
-
-    def __str__(self) -> str:
-        return f"{self.title}: {self.detail}"
 
 
 def _services(request: SecureFlaskRequest, store: RedisLaunchDataStorage):
@@ -310,6 +295,43 @@ class StrictMessageLaunch(FlaskMessageLaunch):
                 "the nonce is unknown or was already used (a replayed or expired launch)",
             )
         return self
+
+
+def message_launch(
+    request: SecureFlaskRequest,
+    tool_config: DatabaseToolConf,
+    store: RedisLaunchDataStorage,
+    *,
+    tool_base_url: str,
+    leeway: int,
+    key_set_ttl: int,
+) -> StrictMessageLaunch:
+    """The launch, validated; every pylti1p3 refusal as a LaunchError an LMS admin can act on."""
+    try:
+        launch = StrictMessageLaunch(
+            request, tool_config, store, tool_base_url=tool_base_url, leeway=leeway, key_set_ttl=key_set_ttl
+        )
+    except LtiException as error:
+        if "cookie" not in str(error):
+            raise LaunchError("The launch was refused", str(error)) from None
+        # pylti1p3 says "Missing %s cookie session-id" (sic): say what it means and what to do.
+        raise LaunchError(
+            "The launch was refused",
+            "the browser did not send back the cookie set at login (lti1p3-session-id), so this launch "
+            "cannot be matched to its login",
+            "The browser may block cookies in the LMS frame: open the activity in a new window, or allow "
+            "cookies for this site, then launch again from the LMS.",
+        ) from None
+    return launch.validate()
+
+
+def login_redirect(login: StrictOIDCLogin, launch_url: str) -> Any:
+    """pylti1p3's answer to the login: the redirect to the platform, after its check that the browser
+    keeps cookies in the LMS frame (a Flask response)."""
+    try:
+        return login.enable_check_cookies().redirect(launch_url)
+    except LtiException as error:
+        raise LaunchError("The login was refused", str(error)) from None
 
 
 def client_id_of(body: dict) -> str | None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+from lti_app.lti.claims import LIS
+
 MEMBERSHIP = LIS + "membership#"
 MEMBERSHIP_SUB = LIS + "membership/"
 CONTEXT_ROLES = frozenset(

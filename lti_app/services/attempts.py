@@ -15,25 +15,23 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from courseware.assessment import DeliveredItem, GradedAttempt, assemble, display_to_original, grade
-from courseware.model import Blueprint, BlueprintKind, CourseContent, Item
+from courseware.assessment import (
+    AttemptStatus,
+    DeliveredItem,
+    GradedAttempt,
+    assemble,
+    display_to_original,
+    grade,
+)
+from courseware.model import AssessmentPlan, BlueprintKind, CourseContent, Item
 from lti_app.adapters.orm import Answer, Attempt, utcnow
+from lti_app.errors import AttemptError
+from lti_app.lti.claims import AGS as AGS_ENDPOINT
 from lti_app.observability import metrics
 from lti_app.services import grades, spaced
 from lti_app.services.launches import LTI, LaunchContext
 
-AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-
-
 SUBMITTED = "This attempt has been submitted; answers can no longer change."
-
-
-class AttemptError(Exception):
-    """The request cannot apply to this attempt (not the learner's, already submitted, bad item)."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class AttemptView:
     """An attempt with what the pages need: the delivered items and the learner's answers by position."""
 
     attempt: Attempt
-    blueprint: Blueprint
+    blueprint: AssessmentPlan
     delivered: tuple[DeliveredItem, ...]
     chosen_positions: dict[str, int]  # item id -> display position chosen
 
@@ -67,7 +65,9 @@ def attempts_of(session: Session, ctx: LaunchContext, assessment_id: str) -> lis
 
 def open_attempt(session: Session, ctx: LaunchContext, assessment_id: str) -> Attempt | None:
     query = select(Attempt).where(
-        *_owner_filter(ctx, assessment_id), Attempt.status == "open", Attempt.preview.is_(ctx.is_staff)
+        *_owner_filter(ctx, assessment_id),
+        Attempt.status == AttemptStatus.open,
+        Attempt.preview.is_(ctx.is_staff),
     )
     return session.scalar(query.order_by(Attempt.id.desc()))
 
@@ -152,11 +152,11 @@ def _hold_open(session: Session, attempt: Attempt) -> bool:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.refresh(attempt, with_for_update=True)
-        return attempt.status == "open"
+        return attempt.status == AttemptStatus.open
     guard = session.execute(
         update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == "open")
-        .values(status="open")
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.open)
+        .values(status=AttemptStatus.open)
         .execution_options(synchronize_session=False)
     )
     session.refresh(attempt)
@@ -174,7 +174,7 @@ def save_answer(
 ) -> Answer:
     """Record the choice at display `position` for the item shown as number `item_number` (1-based).
     An answer that arrives once the attempt is submitted is refused (409) and never stored."""
-    if attempt.status != "open":
+    if attempt.status != AttemptStatus.open:
         raise AttemptError(SUBMITTED, status=409)
     if not 1 <= item_number <= len(attempt.delivered):
         raise AttemptError(f"There is no question {item_number} in this attempt.", status=404)
@@ -206,7 +206,7 @@ def submit(session: Session, content: CourseContent, attempt: Attempt, *, by: st
     timer) exactly one wins, and a repeated submit changes nothing. The grade is of the answers as
     stored under the attempt's lock, so it always equals a regrade of the stored answers.
     Returns whether this call submitted it."""
-    if attempt.status == "submitted":
+    if attempt.status == AttemptStatus.submitted:
         return False
     if not _hold_open(session, attempt):
         session.rollback()
@@ -221,9 +221,9 @@ def _close(session: Session, content: CourseContent, attempt: Attempt, by: str) 
     submitted_at = min(utcnow(), attempt.deadline_at) if attempt.deadline_at else utcnow()
     closed = session.execute(
         update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == "open")
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.open)
         .values(
-            status="submitted",
+            status=AttemptStatus.submitted,
             submitted_at=submitted_at,
             submitted_by=by,
             correct=result.correct,
@@ -261,7 +261,7 @@ def grade_attempt(
 
 def submit_if_overdue(session: Session, content: CourseContent, attempt: Attempt) -> bool:
     """The server enforces the time limit whatever the browser does."""
-    if attempt.status == "open" and is_overdue(attempt):
+    if attempt.status == AttemptStatus.open and is_overdue(attempt):
         submit(session, content, attempt, by="timer")
         return True
     return False

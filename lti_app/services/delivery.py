@@ -42,11 +42,12 @@ from lti_app.adapters.lms_client import (
     service_url,
 )
 from lti_app.adapters.orm import GradeDelivery, Platform, ToolKey, utcnow
+from lti_app.lti.claims import AGS_SCOPES as AGS
+from lti_app.lti.claims import AGS_SCORE_SCOPE
 from lti_app.lti.keys import signing_key
 from lti_app.observability import metrics
 
-AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
-SCOPES = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score")
+SCOPES = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS_SCORE_SCOPE)
 LEASE = timedelta(seconds=90)  # the default lease; a running worker renews it (grade_worker)
 LINEITEM_PAGES = 10  # line item pages read to find a link's column (1,000 columns at 100 a page)
 # find or create a line item: each page and the POST maybe twice (401), plus up to two token requests

@@ -14,10 +14,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from courseware.assessment import GradedAttempt
-from courseware.model import Blueprint
+from courseware.model import AssessmentPlan
 from lti_app.adapters.orm import Attempt, GradeDelivery, utcnow
+from lti_app.lti.claims import AGS_SCORE_SCOPE
 
-AGS_SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 WAITING = ("pending", "retrying")
 
 
@@ -42,7 +42,7 @@ def _owner(attempt: Attempt):
 
 
 def queue_grade(
-    session: Session, attempt: Attempt, result: GradedAttempt, blueprint: Blueprint
+    session: Session, attempt: Attempt, result: GradedAttempt, blueprint: AssessmentPlan
 ) -> GradeDelivery:
     """Add the delivery to the session (the caller commits it with the attempt)."""
     verdict = "passed" if result.passed else "not passed"
@@ -50,14 +50,14 @@ def queue_grade(
     return _enqueue(session, attempt, blueprint, float(result.correct), float(result.total), comment)
 
 
-def queue_completion(session: Session, attempt: Attempt, blueprint: Blueprint) -> GradeDelivery:
+def queue_completion(session: Session, attempt: Attempt, blueprint: AssessmentPlan) -> GradeDelivery:
     """A graded review's completion, 1 of 1 (see services.spaced): the same outbox as any grade."""
     comment = f"{blueprint.title}: completed the cards that were due."
     return _enqueue(session, attempt, blueprint, 1.0, 1.0, comment)
 
 
 def _enqueue(
-    session: Session, attempt: Attempt, blueprint: Blueprint, given: float, maximum: float, comment: str
+    session: Session, attempt: Attempt, blueprint: AssessmentPlan, given: float, maximum: float, comment: str
 ) -> GradeDelivery:
     session.execute(
         update(GradeDelivery)

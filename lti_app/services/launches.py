@@ -19,10 +19,8 @@ import redis
 from sqlalchemy.orm import Session
 
 from lti_app.adapters.orm import LaunchRecord, utcnow
-from lti_app.lti.claims import LaunchClaims, shorten
+from lti_app.lti.claims import LTI, LaunchClaims, shorten
 from lti_app.lti.roles import grants_instructor_view
-
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,6 @@ def _display_name(claims: LaunchClaims) -> str:
 
 def record_launch(
     session: Session,
-    cache: redis.Redis,
     *,
     launch_id: str,
     platform_id: int,
@@ -79,6 +76,7 @@ def record_launch(
     assessment_id: str,
     ttl_seconds: int,
 ) -> LaunchContext:
+    """The launch, added to the session: the caller's unit of work commits it, then caches it."""
     course, link = claims.context, claims.resource_link
     record = LaunchRecord(
         id=launch_id,
@@ -96,10 +94,12 @@ def record_launch(
         expires_at=utcnow() + timedelta(seconds=ttl_seconds),
     )
     session.add(record)
-    session.commit()
-    context = _context(record)
-    cache.set(_cache_key(launch_id), _pack(context), ex=ttl_seconds)
-    return context
+    return _context(record)
+
+
+def cache_launch(cache: redis.Redis, context: LaunchContext, ttl_seconds: int) -> None:
+    """Once the launch is committed: later pages find it in Redis (or, after a flush, the database)."""
+    cache.set(_cache_key(context.launch_id), _pack(context), ex=ttl_seconds)
 
 
 def _pack(context: LaunchContext) -> bytes:

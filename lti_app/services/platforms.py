@@ -1,20 +1,28 @@
 """Platform registrations (LMSs) and their deployments: add, list, remove. Used by the CLI and
-by Dynamic Registration."""
+by Dynamic Registration; and the registered origins that the CSP header allows to frame the tool.
+
+The cached origins are dropped by the session factory's listener (adapters.platform_origins) when a
+commit touches a platform, so nothing here needs to know about the cache when it writes.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, replace
 
+import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lti_app.adapters import platform_origins as origins_cache
 from lti_app.adapters.orm import Deployment, Platform
-from lti_app.services.platform_urls import UrlError, normalise_url
+from lti_app.services.platform_urls import UrlError, csp_origin, is_csp_origin, normalise_url
 
 URL_FIELDS = ("issuer", "auth_login_url", "auth_token_url", "key_set_url")
 LIMITS = {"name": 200, "issuer": 500, "client_id": 500, "deployment_id": 500, "product_family": 100}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+log = logging.getLogger(__name__)
 
 
 class PlatformError(ValueError):
@@ -91,7 +99,6 @@ def add_platform(session: Session, spec: PlatformSpec, *, allow_http_loopback: b
     )
     session.add(platform)
     session.commit()
-    _forget_origins()
     return platform
 
 
@@ -121,15 +128,28 @@ def remove_platform(session: Session, platform_id: int) -> Platform:
         raise PlatformError(f"no platform with id {platform_id}")
     session.delete(platform)
     session.commit()
-    _forget_origins()
     return platform
 
 
-def _forget_origins() -> None:
-    """CSP frame-ancestors lists the platforms: drop the cached list when it changes."""
-    from flask import has_app_context
+def _stored_origins(session: Session, *, allow_http_loopback: bool) -> list[str]:
+    origins = set()
+    for platform_id, url in session.execute(select(Platform.id, Platform.auth_login_url)):
+        origin = csp_origin(url or "", allow_http_loopback=allow_http_loopback)
+        if origin is None:
+            log.warning(
+                "platform %s: its login URL %r is not a valid origin; left out of the CSP", platform_id, url
+            )
+        else:
+            origins.add(origin)
+    return sorted(origins)
 
-    if has_app_context():
-        from lti_app.security import forget_platform_origins
 
-        forget_platform_origins()
+def platform_origins(session: Session, cache: redis.Redis, *, allow_http_loopback: bool) -> list[str]:
+    """Origins of every registered LMS (cached briefly: read on every response). The cache is
+    checked too: whatever is in Redis, only well-formed origins reach the header."""
+    cached = origins_cache.cached(cache)
+    if cached is not None and all(isinstance(o, str) and is_csp_origin(o) for o in cached):
+        return cached
+    origins = _stored_origins(session, allow_http_loopback=allow_http_loopback)
+    origins_cache.remember(cache, origins)
+    return origins

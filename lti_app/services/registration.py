@@ -28,7 +28,16 @@ from sqlalchemy.orm import Session
 
 from lti_app.adapters import outbound
 from lti_app.adapters.orm import Platform
-from lti_app.services.invites import claim_invite, release_invite
+from lti_app.errors import LaunchError
+from lti_app.lti.claims import (
+    AGS_SCOPES,
+    AGS_SCORE_SCOPE,
+    NRPS_SCOPE,
+    PLATFORM_CONFIGURATION,
+    TOOL_CONFIGURATION,
+)
+from lti_app.lti.keys import jwks
+from lti_app.services.invites import InviteError, claim_invite, find_invite, release_invite
 from lti_app.services.platform_urls import UrlError, normalise_url, origin_of
 from lti_app.services.platforms import (
     PlatformError,
@@ -38,15 +47,14 @@ from lti_app.services.platforms import (
     check_text,
     find_platform,
 )
+from lti_app.services.unit_of_work import UnitOfWork
 
-TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 SCOPES = (
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+    AGS_SCOPES + "lineitem",
+    AGS_SCOPES + "lineitem.readonly",
+    AGS_SCOPES + "result.readonly",
+    AGS_SCORE_SCOPE,
+    NRPS_SCOPE,
 )
 TOOL_NAME = "Skarp: ITIL 4 Foundation exam prep"
 TOOL_DESCRIPTION = "Diagnostic and mock exam for ITIL 4 Foundation, graded on the server, with a gap guide."
@@ -273,3 +281,58 @@ def register(
     invite.platform_id = platform.id
     session.commit()
     return platform
+
+
+# --- the use cases behind /lti/register/<invite> and /lti/jwks.json ----------------------------------
+
+INVITE_REFUSED = "This registration URL cannot be used"
+
+
+def check_request(uow: UnitOfWork, invite_token: str, openid_configuration_url: str) -> None:
+    """Before anything is shown or fetched: a usable invite, and the parameter only an LMS adds."""
+    with uow:
+        try:
+            find_invite(uow.session, invite_token)
+        except InviteError as error:
+            raise LaunchError(INVITE_REFUSED, str(error), status=403) from None
+    if not openid_configuration_url:
+        raise LaunchError(
+            "Start the registration from your LMS",
+            "this URL needs the openid_configuration parameter that the LMS adds",
+            "In Moodle: Site administration → Plugins → Activity modules → External tool → Manage tools, "
+            "paste this URL in 'Tool URL' and click 'Add LTI Advantage'.",
+        )
+
+
+def register_from_lms(
+    uow: UnitOfWork,
+    invite_token: str,
+    base_url: str,
+    openid_configuration_url: str,
+    registration_token: str | None,
+    *,
+    production: bool,
+) -> Platform:
+    """The registration an LMS asked for, its failures as pages (the invite is released on failure)."""
+    check_request(uow, invite_token, openid_configuration_url)
+    try:
+        return register(
+            uow.session,
+            invite_token,
+            base_url,
+            openid_configuration_url,
+            registration_token,
+            production=production,
+        )
+    except InviteError as error:
+        raise LaunchError(INVITE_REFUSED, str(error), status=403) from None
+    except RegistrationError as error:
+        raise LaunchError(
+            "The registration failed", str(error), "Try again from your LMS.", status=error.status
+        ) from None
+
+
+def published_keys(uow: UnitOfWork) -> dict[str, Any]:
+    """The tool's public keys (JWKS); the first call makes the signing key."""
+    with uow:
+        return jwks(uow.session)

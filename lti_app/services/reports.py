@@ -17,6 +17,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from courseware.assessment import AttemptStatus
 from courseware.mastery import trace
 from courseware.model import CourseContent, ObjectiveKind
 from courseware.statistics import (
@@ -29,14 +30,15 @@ from courseware.statistics import (
 )
 from lti_app.adapters.lms_client import LmsClient, LmsError
 from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
+from lti_app.lti.claims import NRPS as NRPS_CLAIM
+from lti_app.lti.claims import NRPS_SCOPE as NRPS_SCOPE_URI
 from lti_app.lti.keys import signing_key
 from lti_app.lti.roles import context_role
 from lti_app.services.attempts import grade_attempt
 from lti_app.services.delivery import resync
 from lti_app.services.launches import LaunchContext
 
-NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-NRPS_SCOPE = ("https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",)
+NRPS_SCOPE = (NRPS_SCOPE_URI,)
 ROSTER_TTL_SECONDS = 300
 
 
@@ -86,7 +88,7 @@ class LearnerRow:
 
     @property
     def latest(self) -> AttemptSummary | None:
-        submitted = [a for a in self.attempts if a.attempt.status == "submitted"]
+        submitted = [a for a in self.attempts if a.attempt.status == AttemptStatus.submitted]
         return submitted[-1] if submitted else None
 
 
@@ -219,7 +221,11 @@ def class_report(
         row.attempts.append(AttemptSummary(attempt, len(row.attempts) + 1, _sync(deliveries.get(attempt.id))))
     ordered = sorted(rows.values(), key=lambda r: (r.name.casefold(), r.user_sub))
     # A review's completion records have no questions of their own (nothing to grade item by item).
-    graded = {a.id: grade_attempt(content, a) for a in attempts if a.status == "submitted" and a.delivered}
+    graded = {
+        a.id: grade_attempt(content, a)
+        for a in attempts
+        if a.status == AttemptStatus.submitted and a.delivered
+    }
     latest = [row.latest.attempt for row in ordered if row.latest]
     return ClassReport(
         rows=ordered,

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from courseware.assessment import GradedAttempt
+from courseware.assessment import AttemptStatus, GradedAttempt
 from courseware.mastery import DEFAULT_PARAMS, Estimate, smoothed
-from courseware.model import Blueprint, BlueprintKind, CourseContent
+from courseware.model import AssessmentPlan, BlueprintKind, CourseContent
 from courseware.spaced import (
     CardKind,
     Recall,
@@ -36,11 +36,12 @@ from courseware.spaced import (
     review_cards,
 )
 from lti_app.adapters.orm import Attempt, ReviewCardState, ReviewLogEntry, utcnow
+from lti_app.errors import ReviewError
+from lti_app.lti.claims import AGS as AGS_ENDPOINT
 from lti_app.services import grades
 from lti_app.services.launches import LTI, LaunchContext
 from lti_app.services.spaced_cards import (
     Learner,
-    ReviewError,
     card_of,
     catalogue,
     day_start,
@@ -70,7 +71,6 @@ __all__ = [  # the reads live in spaced_cards; the web layer and tests reach the
     "weakest_activity",
 ]
 
-AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NEW_CARDS_PER_DAY = 10
 LEARN_AHEAD = timedelta(minutes=20)  # a card in its learning steps may come back this early in a session
 MASTERY_SOURCES = (BlueprintKind.diagnostic, BlueprintKind.mock_exam)  # they seed lapses and move mastery
@@ -307,7 +307,7 @@ def record_assessment(
 # --- completion and the gradebook ----------------------------------------------------------
 
 
-def review_blueprint(content: CourseContent, ctx: LaunchContext) -> Blueprint | None:
+def review_blueprint(content: CourseContent, ctx: LaunchContext) -> AssessmentPlan | None:
     """The review this launch's link opens, if it is a review link (not, say, the diagnostic's)."""
     blueprint = next((b for b in content.blueprints if b.id == ctx.assessment_id), None)
     return blueprint if blueprint is not None and blueprint.kind is BlueprintKind.review else None
@@ -325,7 +325,7 @@ def completion_of(session: Session, ctx: LaunchContext) -> Attempt | None:
         Attempt.resource_link_id == ctx.resource_link_id,
         Attempt.user_sub == ctx.user_sub,
         Attempt.assessment_id == ctx.assessment_id,
-        Attempt.status == "submitted",
+        Attempt.status == AttemptStatus.submitted,
     )
     return session.scalar(query.limit(1))
 
@@ -363,7 +363,7 @@ def _completion_attempt(ctx: LaunchContext, at: datetime) -> Attempt:
         gradebook=ctx.claims.get(AGS_ENDPOINT),
         seed=0,
         delivered=[],  # nothing drawn: a review has no questions of its own
-        status="submitted",
+        status=AttemptStatus.submitted,
         started_at=at,
         submitted_at=at,
         submitted_by="learner",

@@ -13,19 +13,13 @@ from datetime import UTC, datetime, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from courseware.assessment import AttemptStatus
 from courseware.mastery import DEFAULT_PARAMS, UNKNOWN_EVIDENCE, Estimate, GapEntry, gap_guide
 from courseware.model import CourseContent
 from courseware.spaced import ReviewCard, item_key, review_cards
 from lti_app.adapters.orm import Attempt, MasterySnapshot, ReviewCardState, ReviewLogEntry
+from lti_app.errors import ReviewError
 from lti_app.services.launches import LaunchContext
-
-
-class ReviewError(Exception):
-    """The request cannot apply to this learner's review (unknown card, wrong kind of answer)."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -73,7 +67,7 @@ def card_of(session: Session, content: CourseContent, learner: Learner, key: str
 def held_back(session: Session, learner: Learner) -> set[str]:
     """Practice questions that are also in one of the learner's open attempts (the diagnostic draws from
     the same pool): practising one, and seeing its rationale, would give that answer away."""
-    query = select(Attempt.delivered).where(*owned(Attempt, learner), Attempt.status == "open")
+    query = select(Attempt.delivered).where(*owned(Attempt, learner), Attempt.status == AttemptStatus.open)
     return {item_key(entry["item_id"]) for delivered in session.scalars(query) for entry in delivered}
 
 

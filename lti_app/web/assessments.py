@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from courseware.assessment import original_to_display
+from courseware.assessment import AttemptStatus, original_to_display
 from courseware.mastery import gap_guide, trace
 from courseware.model import BlueprintKind
 from lti_app.adapters.db import db
 from lti_app.adapters.orm import utcnow
 from lti_app.adapters.redis_store import store
+from lti_app.errors import LaunchError
 from lti_app.extensions import content
-from lti_app.lti.launch import LaunchError
 from lti_app.observability import logs, metrics
 from lti_app.services import attempts
 from lti_app.services.launches import LaunchContext, load_launch
@@ -70,7 +70,7 @@ def start(launch_id: str):
 @bp.get("/attempt/<int:attempt_id>/q/<int:number>")
 def question(launch_id: str, attempt_id: int, number: int):
     ctx, attempt = _attempt(launch_id, attempt_id)
-    if attempt.status != "open" or attempts.submit_if_overdue(db(), content(), attempt):
+    if attempt.status != AttemptStatus.open or attempts.submit_if_overdue(db(), content(), attempt):
         return redirect(url_for(".result", launch_id=launch_id, attempt_id=attempt.id))
     state = attempts.view(db(), content(), attempt)
     if not 1 <= number <= len(state.delivered):
@@ -126,7 +126,7 @@ def _destination(launch_id: str, attempt, number: int, go: str) -> str:
 @bp.get("/attempt/<int:attempt_id>/review")
 def review(launch_id: str, attempt_id: int):
     ctx, attempt = _attempt(launch_id, attempt_id)
-    if attempt.status != "open" or attempts.submit_if_overdue(db(), content(), attempt):
+    if attempt.status != AttemptStatus.open or attempts.submit_if_overdue(db(), content(), attempt):
         return redirect(url_for(".result", launch_id=launch_id, attempt_id=attempt.id))
     state = attempts.view(db(), content(), attempt)
     return render_template(
@@ -159,7 +159,7 @@ def submit(launch_id: str, attempt_id: int):
     posts here again with confirm=1. A closed or overdue attempt is submitted (or shown) at once."""
     ctx, attempt = _attempt(launch_id, attempt_id)
     confirmed = request.form.get("confirm") == "1"
-    if attempt.status == "open" and not confirmed and not attempts.is_overdue(attempt):
+    if attempt.status == AttemptStatus.open and not confirmed and not attempts.is_overdue(attempt):
         state = attempts.view(db(), content(), attempt)
         unanswered = [row for row in _choices(state) if row[2] is None]
         if unanswered:
@@ -178,7 +178,7 @@ def submit(launch_id: str, attempt_id: int):
 def result(launch_id: str, attempt_id: int):
     ctx, attempt = _attempt(launch_id, attempt_id)
     attempts.submit_if_overdue(db(), content(), attempt)
-    if attempt.status != "submitted":
+    if attempt.status != AttemptStatus.submitted:
         return redirect(url_for(".review", launch_id=launch_id, attempt_id=attempt.id))
     graded = attempts.grade_attempt(content(), attempt)
     state = attempts.view(db(), content(), attempt)

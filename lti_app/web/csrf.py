@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 
-from lti_app.lti.launch import LaunchError
+from lti_app.errors import CsrfError
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -44,11 +44,11 @@ def protect() -> None:
     sent = request.form.get(FIELD) or request.headers.get(HEADER, "")
     origin = request.headers.get("Origin")
     if origin and origin != "null" and origin != _origin(current_app.config["TOOL_BASE_URL"]):
-        raise LaunchError(
+        raise CsrfError(
             "This form was sent from another site", f"Origin {origin} is not this tool", status=403
         )
     if not launch_id or not hmac.compare_digest(sent, token_for(launch_id)):
-        raise LaunchError(
+        raise CsrfError(
             "This page has expired",
             "the form's security token is missing or does not match this launch.",
             "Reload the page and try again: your saved answers are kept.",

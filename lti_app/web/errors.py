@@ -1,13 +1,15 @@
-"""Errors as pages a learner or an LMS admin can act on, with the right status code."""
+"""Errors as pages a learner or an LMS admin can act on, with the right status code.
+
+Every refusal the tool means to make is a UserError (lti_app/errors.py): one handler renders them
+all with the tool's error page and their own status, so a new kind of refusal needs no handler.
+"""
 
 from __future__ import annotations
 
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from lti_app.lti.launch import LaunchError
-from lti_app.services.attempts import AttemptError
-from lti_app.services.spaced import ReviewError
+from lti_app.errors import RELAUNCH, RETRY, UserError
 
 
 def _page(title: str, detail: str, hint: str, status: int):
@@ -23,18 +25,10 @@ def _size(limit: int) -> str:
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(LaunchError)
-    def launch_error(error: LaunchError):
-        app.logger.info("refused: %s", error)
+    @app.errorhandler(UserError)
+    def user_error(error: UserError):
+        app.logger.info("refused (%s, %s): %s", type(error).__name__, error.status, error)
         return _page(error.title, error.detail, error.hint, error.status)
-
-    @app.errorhandler(AttemptError)
-    def attempt_error(error: AttemptError):
-        return _page("That did not work", str(error), "Go back and try again.", error.status)
-
-    @app.errorhandler(ReviewError)
-    def review_error(error: ReviewError):
-        return _page("That did not work", str(error), "Go back and try again.", error.status)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge):
@@ -42,10 +36,10 @@ def init_app(app: Flask) -> None:
         return _page(
             "The request is too large",
             f"Skarp accepts requests of at most {_size(limit)}; this one was larger, so it was not read.",
-            "Launch the activity again from the LMS. If it keeps failing, ask your LMS admin.",
+            RELAUNCH,
             413,
         )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _page(error.name, error.description or "", "Go back and try again.", error.code or 500)
+        return _page(error.name, error.description or "", RETRY, error.code or 500)

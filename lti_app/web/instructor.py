@@ -7,8 +7,8 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from lti_app.adapters.db import db
 from lti_app.adapters.redis_store import store
+from lti_app.errors import NotPermitted
 from lti_app.extensions import content
-from lti_app.lti.launch import LaunchError
 from lti_app.services import reports
 from lti_app.web.assessments import launch_context
 from lti_app.web.csrf import protect
@@ -20,7 +20,7 @@ bp.before_request(protect)
 def staff_context(launch_id: str):
     ctx = launch_context(launch_id)
     if not ctx.is_staff:
-        raise LaunchError("Instructors only", "this page is for the course's instructors", status=403)
+        raise NotPermitted("Instructors only", "this page is for the course's instructors", status=403)
     return ctx
 
 

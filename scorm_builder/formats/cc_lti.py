@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from courseware.model import Blueprint, BlueprintKind, CourseContent
+from courseware.model import AssessmentPlan, BlueprintKind, CourseContent
 
 DEFAULT_TOOL_URL = "https://skarp.example.com"
 """A placeholder: the README says to build with --tool-url set to the tool's public address."""
@@ -72,7 +72,7 @@ def check_tool_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class LtiLink:
-    blueprint: Blueprint
+    blueprint: AssessmentPlan
     points: int  # the Canvas assignment's points possible (as the tool's line item)
 
     @property

@@ -4,67 +4,28 @@ CSP allows framing only by the registered platforms (frame-ancestors), scripts a
 the tool itself (plus per-response hashes for pylti1p3's inline cookie check), and posting forms
 back to those platforms (deep linking responses). Tool pages are never cached: they show attempts.
 
-The platforms' origins come from the database, and a header must never break a response: each
-origin is normalised again here (IDNA hosts, https, no wildcard, see services.platform_urls) and
-checked against a strict pattern; a value that fails is left out of the header and logged, and the
-tool keeps serving. In production, HSTS tells browsers to use https only (one year; without
-includeSubDomains, which would bind every other site of the operator's domain too).
+The platforms' origins come from the database (services.platforms.platform_origins), and a header
+must never break a response: each origin is normalised again there (IDNA hosts, https, no wildcard,
+see services.platform_urls) and checked against a strict pattern; a value that fails is left out of
+the header and logged, and the tool keeps serving. In production, HSTS tells browsers to use https
+only (one year; without includeSubDomains, which would bind every other site of the operator's domain
+too).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import logging
 import re
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy import select
 
 from lti_app.adapters.db import db
-from lti_app.adapters.orm import Platform
 from lti_app.adapters.redis_store import store
-from lti_app.services.platform_urls import csp_origin, is_csp_origin
+from lti_app.services.platforms import platform_origins
 
 HSTS = "max-age=31536000"
-ORIGINS_CACHE_KEY = "skarp:platform-origins"
 _INLINE_SCRIPT = re.compile(rb"<script[^>]*>(.*?)</script>", re.DOTALL)
-log = logging.getLogger(__name__)
-
-
-def _stored_origins() -> list[str]:
-    allow_http = not current_app.config.get("PRODUCTION", False)
-    origins = set()
-    for platform_id, url in db().execute(select(Platform.id, Platform.auth_login_url)):
-        origin = csp_origin(url or "", allow_http_loopback=allow_http)
-        if origin is None:
-            log.warning(
-                "platform %s: its login URL %r is not a valid origin; left out of the CSP", platform_id, url
-            )
-        else:
-            origins.add(origin)
-    return sorted(origins)
-
-
-def platform_origins() -> list[str]:
-    """Origins of every registered LMS (cached briefly: read on every response). The cache is
-    checked too: whatever is in Redis, only well-formed origins reach the header."""
-    cached = store().get(ORIGINS_CACHE_KEY)
-    if cached is not None:
-        try:
-            origins = json.loads(cached)
-            if isinstance(origins, list) and all(isinstance(o, str) and is_csp_origin(o) for o in origins):
-                return origins
-        except ValueError:
-            pass
-    origins = _stored_origins()
-    store().set(ORIGINS_CACHE_KEY, json.dumps(origins), ex=60)
-    return origins
-
-
-def forget_platform_origins() -> None:
-    store().delete(ORIGINS_CACHE_KEY)
 
 
 def allow_inline_scripts_of(response: Response) -> Response:
@@ -80,7 +41,8 @@ def allow_inline_scripts_of(response: Response) -> Response:
 
 
 def _csp() -> str:
-    origins = " ".join(platform_origins())
+    allow_http = not current_app.config.get("PRODUCTION", False)
+    origins = " ".join(platform_origins(db(), store(), allow_http_loopback=allow_http))
     scripts = " ".join(["'self'", *getattr(g, "script_hashes", [])])
     return "; ".join(
         [

@@ -19,7 +19,7 @@ from courseware.assessment import DeliveredItem, GradedAttempt, assemble, displa
 from courseware.model import Blueprint, BlueprintKind, CourseContent, Item
 from lti_app.adapters.orm import Answer, Attempt, utcnow
 from lti_app.observability import metrics
-from lti_app.services import grades, review
+from lti_app.services import grades, results, review
 from lti_app.services.launches import LTI, LaunchContext
 
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -231,12 +231,14 @@ def _close(session: Session, content: CourseContent, attempt: Attempt, by: str) 
             score=result.score,
             passed=result.passed,
             by_objective={s.objective: [s.correct, s.total] for s in result.by_objective},
+            results_at=utcnow(),
         )
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:  # cannot happen while the attempt is held; never grade twice
         session.rollback()
         return
+    results.store(session, content, attempt.id, result)  # the report reads these, never regrades
     metrics.submitted(by)
     session.refresh(attempt)
     blueprint = content.blueprint(attempt.assessment_id)

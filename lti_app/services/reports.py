@@ -1,37 +1,27 @@
-"""The instructor's review of one activity: every learner (roster from NRPS where the platform
-offers it), their attempts, the grade's sync state, the class at a glance, and item statistics.
+"""The instructor report of one activity: every learner (roster from NRPS where the platform offers
+it) with their latest score, attempts and the grade's sync state, sorted, filtered and paged in SQL
+over the results stored at submit (`lti_app.services.results`): nothing is regraded to show a page.
 
 Everything is scoped to the launch's platform, deployment, course and resource link: instructors
-of one course or deployment never see another's learners.
+of one course or deployment never see another's learners. The class summary and item statistics
+are in `report_summary`, the CSV export in `report_export`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import redis
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, case, column, func, literal, select, text, union
+from sqlalchemy.orm import Session, defer
 
-from courseware.mastery import trace
-from courseware.model import CourseContent, ObjectiveKind
-from courseware.statistics import (
-    ItemStatistics,
-    QuizStatistics,
-    first_attempts,
-    histogram,
-    item_statistics,
-    quiz_statistics,
-)
 from lti_app.adapters.lms_client import LmsClient, LmsError
 from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
 from lti_app.lti.keys import signing_key
 from lti_app.lti.roles import context_role
-from lti_app.services.attempts import grade_attempt
 from lti_app.services.delivery import resync
 from lti_app.services.launches import LaunchContext
 
@@ -49,7 +39,7 @@ class Member:
 
 @dataclass(frozen=True)
 class SyncState:
-    status: str  # synced | pending | retrying | failed | superseded | not sent
+    status: str  # synced | pending | retrying | failed | superseded | not sent | not submitted | not started
     since: datetime | None = None
     message: str | None = None
     delivery_id: int | None = None
@@ -63,61 +53,9 @@ class SyncState:
             "retrying": f"retrying since {when}" + (f": {self.message}" if self.message else ""),
             "failed": "failed" + (f": {self.message}" if self.message else ""),
             "superseded": "replaced by a newer attempt",
+            "not submitted": "no attempt submitted yet",
+            "not started": "not started",
         }.get(self.status, "not sent (no gradebook column for this link)")
-
-
-@dataclass
-class AttemptSummary:
-    attempt: Attempt
-    number: int
-    sync: SyncState
-
-    @property
-    def duration(self) -> timedelta | None:
-        end = self.attempt.submitted_at
-        return end - self.attempt.started_at if end else None
-
-
-@dataclass
-class LearnerRow:
-    user_sub: str
-    name: str
-    attempts: list[AttemptSummary] = field(default_factory=list)
-
-    @property
-    def latest(self) -> AttemptSummary | None:
-        submitted = [a for a in self.attempts if a.attempt.status == "submitted"]
-        return submitted[-1] if submitted else None
-
-
-@dataclass
-class ClassReport:
-    rows: list[LearnerRow]
-    roster_note: str | None
-    mastery: list[tuple[str, float]]  # (activity title, mean mastery 0..1) over learners' latest attempts
-    distribution: list[int]  # latest scores in ten 10% bands
-    items: list[ItemStatistics]  # over each learner's first attempt, as Moodle's default
-    quiz: QuizStatistics | None = None  # the test as a whole, same attempts
-    all_attempts: bool = False  # statistics over every attempt, not only first ones
-
-    @property
-    def failed_ids(self) -> list[int]:
-        return [
-            summary.sync.delivery_id
-            for row in self.rows
-            for summary in row.attempts
-            if summary.sync.status == "failed" and summary.sync.delivery_id
-        ]
-
-
-def scope(ctx: LaunchContext):
-    return (
-        Attempt.platform_id == ctx.platform_id,
-        Attempt.deployment_id == ctx.deployment_id,
-        Attempt.context_id == ctx.context_id,
-        Attempt.resource_link_id == ctx.resource_link_id,
-        Attempt.preview.is_(False),
-    )
 
 
 def resync_scoped(session: Session, ctx: LaunchContext, delivery_ids: list[int] | None) -> int:
@@ -191,149 +129,321 @@ def members_from_nrps(body: object) -> list[Member]:
     return members
 
 
-def class_report(
-    session: Session,
-    content: CourseContent,
-    ctx: LaunchContext,
-    members: list[Member],
-    roster_note: str | None,
-    all_attempts: bool = False,
-) -> ClassReport:
-    """`all_attempts`: item statistics over every graded attempt instead of each learner's first
-    (Moodle's option, which its guide warns may be statistically invalid)."""
-    attempts = list(
-        session.scalars(select(Attempt).where(*scope(ctx)).order_by(Attempt.started_at, Attempt.id))
+# --- the learner table: one row per learner, sorted, filtered and paged by the database -------------
+
+PAGE_SIZE = 25
+SORTS = {"name": "Learner", "score": "Latest score", "attempts": "Attempts", "submitted": "Last submitted",
+         "sync": "Gradebook"}  # fmt: skip
+RESULTS = {"passed": "Passed", "failed": "Not passed"}
+SYNC_STATES = ("synced", "pending", "retrying", "failed", "superseded", "not sent", "not submitted",
+               "not started")  # fmt: skip
+SEARCH_MAX = 100
+
+
+class ReportQueryError(ValueError):
+    """A sort key, filter or page the report does not know: the message names it and what is allowed."""
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """What the instructor asked to see, from the query string; `args` writes it back for links."""
+
+    sort: str = "name"
+    descending: bool = False
+    search: str = ""
+    result: str = ""
+    sync: str = ""
+    page: int = 1
+    all_attempts: bool = False  # item statistics over every attempt, not first ones
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> ReportQuery:
+        sort = args.get("sort", "name") or "name"
+        if sort not in SORTS:
+            raise ReportQueryError(f"sort: unknown column {sort!r}; use one of {', '.join(SORTS)}.")
+        order = args.get("order", "asc") or "asc"
+        if order not in ("asc", "desc"):
+            raise ReportQueryError(f"order: {order!r} is neither 'asc' nor 'desc'.")
+        result = args.get("result", "") or ""
+        if result and result not in RESULTS:
+            raise ReportQueryError(f"result: {result!r} is not one of {', '.join(RESULTS)}.")
+        sync = args.get("sync", "") or ""
+        if sync and sync not in SYNC_STATES:
+            raise ReportQueryError(f"sync: {sync!r} is not one of {', '.join(SYNC_STATES)}.")
+        search = (args.get("q", "") or "").strip()
+        if len(search) > SEARCH_MAX:
+            raise ReportQueryError(f"q: a name search is at most {SEARCH_MAX} characters.")
+        raw_page = args.get("page", "1") or "1"
+        if not raw_page.isdigit() or int(raw_page) < 1 or len(raw_page) > 9:
+            raise ReportQueryError(f"page: {raw_page!r} is not a page number (1, 2, 3...).")
+        attempts = args.get("attempts", "") or ""
+        if attempts not in ("", "first", "all"):
+            raise ReportQueryError(f"attempts: {attempts!r} is neither 'first' nor 'all'.")
+        return cls(sort, order == "desc", search, result, sync, int(raw_page), attempts == "all")
+
+    def args(self, **changes: object) -> dict[str, object]:
+        """The query string of this view with `changes`, only what differs from the defaults."""
+        query = replace(self, **changes)
+        out: dict[str, object] = {}
+        if query.sort != "name":
+            out["sort"] = query.sort
+        if query.descending:
+            out["order"] = "desc"
+        for key, value in (("q", query.search), ("result", query.result), ("sync", query.sync)):
+            if value:
+                out[key] = value
+        if query.page != 1:
+            out["page"] = query.page
+        if query.all_attempts:
+            out["attempts"] = "all"
+        return out
+
+    def sorted_by(self, key: str) -> dict[str, object]:
+        """Links of a column header: ascending first, the other way round if already sorted by it."""
+        return self.args(sort=key, descending=key == self.sort and not self.descending, page=1)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.search or self.result or self.sync)
+
+
+@dataclass
+class AttemptSummary:
+    attempt: Attempt
+    number: int
+    sync: SyncState
+
+    @property
+    def duration(self) -> timedelta | None:
+        end = self.attempt.submitted_at
+        return end - self.attempt.started_at if end else None
+
+
+@dataclass
+class LearnerRow:
+    user_sub: str
+    name: str
+    attempt_count: int = 0
+    score: float | None = None  # latest submitted attempt
+    correct: int | None = None
+    total: int | None = None
+    passed: bool | None = None
+    last_submit: datetime | None = None
+    sync: SyncState = field(default_factory=lambda: SyncState("not started"))
+    attempts: list[AttemptSummary] = field(default_factory=list)
+
+
+@dataclass
+class LearnerPage:
+    rows: list[LearnerRow]
+    total: int  # learners matching the filters
+    page: int
+    pages: int
+    failed: int  # failed grades of the whole activity (the "resync all" button)
+    note: str | None = None  # e.g. a page past the end, shown instead of an empty table
+
+
+def scope(ctx: LaunchContext):
+    return (
+        Attempt.platform_id == ctx.platform_id,
+        Attempt.deployment_id == ctx.deployment_id,
+        Attempt.context_id == ctx.context_id,
+        Attempt.resource_link_id == ctx.resource_link_id,
+        Attempt.preview.is_(False),
     )
-    ids = [a.id for a in attempts]
+
+
+def latest_attempts(ctx: LaunchContext, *, first: bool = False, graded_only: bool = False):
+    """Each learner's latest submitted attempt (or first), as a subquery: one window function."""
+    direction = (Attempt.started_at, Attempt.id) if first else (Attempt.started_at.desc(), Attempt.id.desc())
+    where = [*scope(ctx), Attempt.status == "submitted"]
+    if graded_only:
+        from lti_app.adapters.orm import AttemptItemResult
+
+        where.append(
+            select(AttemptItemResult.attempt_id).where(AttemptItemResult.attempt_id == Attempt.id).exists()
+        )
+    ranked = (
+        select(
+            Attempt.id,
+            Attempt.user_sub,
+            Attempt.score,
+            Attempt.correct,
+            Attempt.total,
+            Attempt.passed,
+            func.row_number().over(partition_by=Attempt.user_sub, order_by=direction).label("rn"),
+        )
+        .where(*where)
+        .subquery("ranked")
+    )
+    return select(ranked).where(ranked.c.rn == 1).subquery("first" if first else "latest")
+
+
+def _learners_select(ctx: LaunchContext, members: list[Member]):
+    """Every learner of the activity (roster learners and anyone with an attempt), one row each,
+    with the sortable columns; the roster travels as a VALUES list (it lives in the LMS, not here)."""
+    where = scope(ctx)
+    per_learner = (
+        select(
+            Attempt.user_sub.label("user_sub"),
+            func.max(Attempt.user_name).label("attempt_name"),
+            func.count(Attempt.id).label("attempts"),
+            func.max(Attempt.submitted_at).label("last_submit"),
+        )
+        .where(*where)
+        .group_by(Attempt.user_sub)
+        .subquery("per_learner")
+    )
+    latest = latest_attempts(ctx)
+    learners = {m.user_sub: m.name for m in members if m.is_learner}
+    if learners:
+        roster = _roster_cte(learners)
+        everyone = union(select(roster.c.column1.label("user_sub")), select(per_learner.c.user_sub)).subquery(
+            "everyone"
+        )
+        roster_name = roster.c.column2
+    else:
+        everyone = select(per_learner.c.user_sub).subquery("everyone")
+        roster_name = literal(None, String)
+    name = func.coalesce(roster_name, func.nullif(per_learner.c.attempt_name, ""), everyone.c.user_sub)
+    sync = case(
+        (per_learner.c.attempts.is_(None), "not started"),
+        (latest.c.id.is_(None), "not submitted"),
+        else_=func.coalesce(GradeDelivery.status, "not sent"),
+    )
+    query = select(
+        everyone.c.user_sub,
+        name.label("name"),
+        func.coalesce(per_learner.c.attempts, 0).label("attempts"),
+        per_learner.c.last_submit,
+        latest.c.score,
+        latest.c.correct,
+        latest.c.total,
+        latest.c.passed,
+        sync.label("sync"),
+        GradeDelivery.id.label("delivery_id"),
+        GradeDelivery.synced_at,
+        GradeDelivery.retrying_since,
+        GradeDelivery.last_error,
+    ).select_from(everyone)
+    if learners:
+        query = query.outerjoin(roster, roster.c.column1 == everyone.c.user_sub)
+    query = (
+        query.outerjoin(per_learner, per_learner.c.user_sub == everyone.c.user_sub)
+        .outerjoin(latest, latest.c.user_sub == everyone.c.user_sub)
+        .outerjoin(GradeDelivery, GradeDelivery.attempt_id == latest.c.id)
+    )
+    columns = {
+        "name": func.lower(name),
+        "score": latest.c.score,
+        "attempts": func.coalesce(per_learner.c.attempts, 0),
+        "submitted": per_learner.c.last_submit,
+        "sync": sync,
+    }
+    return query, columns, name, latest
+
+
+def _roster_cte(learners: dict[str, str]):
+    """The roster as `WITH roster AS (VALUES (:s0, :n0), ...)`: SQLite and PostgreSQL both name a
+    VALUES list's columns column1, column2 (SQLite has no `AS t (a, b)` column aliases). Two bound
+    parameters per learner: within both databases' limits for rosters up to 16,000 learners."""
+    params = {}
+    for index, (sub, name) in enumerate(learners.items()):
+        params[f"s{index}"], params[f"n{index}"] = sub, name
+    rows = ", ".join(f"(:s{i}, :n{i})" for i in range(len(learners)))
+    return (
+        text(f"VALUES {rows}")
+        .bindparams(**params)
+        .columns(column("column1", String), column("column2", String))
+        .cte("roster")
+    )
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def learner_page(
+    session: Session, ctx: LaunchContext, members: list[Member], query: ReportQuery
+) -> LearnerPage:
+    """One page of learners as `query` asks, each with their attempts (for the row's details)."""
+    select_, columns, name, latest = _learners_select(ctx, members)
+    if query.search:
+        select_ = select_.where(func.lower(name).like(_like(query.search), escape="\\"))
+    if query.result:
+        select_ = select_.where(latest.c.passed.is_(query.result == "passed"))
+    if query.sync:
+        select_ = select_.where(columns["sync"] == query.sync)
+    total = session.scalar(select(func.count()).select_from(select_.subquery("filtered"))) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page, note = query.page, None
+    if page > pages:
+        note = (
+            f"There is no page {page} ({pages} page{'s' if pages != 1 else ''} here); showing page {pages}."
+        )
+        page = pages
+    key = columns[query.sort]
+    direction = key.desc() if query.descending else key.asc()
+    select_ = select_.order_by(key.is_(None), direction, columns["name"], select_.selected_columns.user_sub)
+    found = session.execute(select_.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows = [
+        LearnerRow(
+            user_sub=r.user_sub,
+            name=r.name,
+            attempt_count=r.attempts,
+            score=r.score,
+            correct=r.correct,
+            total=r.total,
+            passed=r.passed,
+            last_submit=r.last_submit,
+            sync=SyncState(
+                r.sync,
+                {"synced": r.synced_at, "retrying": r.retrying_since}.get(r.sync),
+                r.last_error if r.delivery_id else None,
+                r.delivery_id,
+            ),
+        )
+        for r in found
+    ]
+    _attach_attempts(session, ctx, rows)
+    return LearnerPage(rows, total, page, pages, failed_count(session, ctx), note)
+
+
+def _attach_attempts(session: Session, ctx: LaunchContext, rows: list[LearnerRow]) -> None:
+    """The attempts of this page's learners only (bounded by the page size, not the class)."""
+    by_sub = {row.user_sub: row for row in rows}
+    if not by_sub:
+        return
+    attempts = list(
+        session.scalars(
+            select(Attempt)
+            .options(defer(Attempt.delivered), defer(Attempt.gradebook))
+            .where(*scope(ctx), Attempt.user_sub.in_(list(by_sub)))
+            .order_by(Attempt.started_at, Attempt.id)
+        )
+    )
     deliveries = {
         d.attempt_id: d
-        for d in session.scalars(select(GradeDelivery).where(GradeDelivery.attempt_id.in_(ids)))
-    }
-    rows: dict[str, LearnerRow] = {
-        m.user_sub: LearnerRow(m.user_sub, m.name) for m in members if m.is_learner
+        for d in session.scalars(
+            select(GradeDelivery).where(GradeDelivery.attempt_id.in_([a.id for a in attempts]))
+        )
     }
     for attempt in attempts:
-        row = rows.setdefault(
-            attempt.user_sub, LearnerRow(attempt.user_sub, attempt.user_name or attempt.user_sub)
-        )
+        row = by_sub[attempt.user_sub]
         row.attempts.append(AttemptSummary(attempt, len(row.attempts) + 1, _sync(deliveries.get(attempt.id))))
-    ordered = sorted(rows.values(), key=lambda r: (r.name.casefold(), r.user_sub))
-    # A review's completion records have no questions of their own (nothing to grade item by item).
-    graded = {a.id: grade_attempt(content, a) for a in attempts if a.status == "submitted" and a.delivered}
-    latest = [row.latest.attempt for row in ordered if row.latest]
-    return ClassReport(
-        rows=ordered,
-        roster_note=roster_note,
-        mastery=_class_mastery(content, [graded[a.id] for a in latest if a.id in graded]),
-        distribution=histogram([a.score or 0.0 for a in latest]),
-        all_attempts=all_attempts,
-        **_statistics(attempts, graded, all_attempts),
-    )
 
 
-def _statistics(attempts: list[Attempt], graded: dict, all_attempts: bool = False) -> dict:
-    """Item and test statistics over each learner's first graded attempt (Moodle's default: later
-    attempts build on the first), or over all of them. A slot is (objective, n-th item of it): a
-    per-objective draw puts different items in it, as a Moodle random question does; every attempt
-    of a blueprint has the same slots, so the test's CIC is over those."""
-    taken = [a for a in attempts if a.id in graded]
-    analysed = [
-        graded[a.id] for a in (taken if all_attempts else first_attempts([(a.user_sub, a) for a in taken]))
-    ]
-    slots = []
-    for g in analysed:
-        per_objective: dict[str, int] = {}
-        row = {}
-        for r in sorted(g.results, key=lambda r: (r.objective, r.item_id)):
-            per_objective[r.objective] = per_objective.get(r.objective, 0) + 1
-            row[f"{r.objective}#{per_objective[r.objective]}"] = r.is_correct
-        slots.append(row)
-    try:
-        quiz = quiz_statistics(slots) if analysed else None
-    except ValueError:  # the blueprint changed between attempts: no common slots to compare
-        quiz = None
-    return {
-        "items": item_statistics([{r.item_id: r.is_correct for r in g.results} for g in analysed]),
-        "quiz": quiz,
-    }
-
-
-def _class_mastery(content: CourseContent, latest) -> list[tuple[str, float]]:
-    activities = [o for o in content.objectives if o.kind is ObjectiveKind.activity]
-    ids = [o.id for o in content.objectives]
-    per_learner = [trace([(r.objective, r.is_correct) for r in g.results], ids) for g in latest]
-    if not per_learner:
-        return []
-    return [(o.title, sum(m[o.id] for m in per_learner) / len(per_learner)) for o in activities]
-
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: object) -> object:
-    """A text cell a spreadsheet would read as a formula (it starts with =, +, -, @, tab or CR) gets a
-    leading single quote, as OWASP advises against CSV injection: learners choose their LMS names."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS):
-        return "'" + cell
-    return cell
-
-
-class _SafeWriter:
-    """csv.writer whose text cells are spreadsheet_safe; numbers are written as they are."""
-
-    def __init__(self, buffer: io.StringIO) -> None:
-        self._writer = csv.writer(buffer)
-
-    def writerow(self, row: list[object]) -> None:
-        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
-
-
-def export_csv(content: CourseContent, report: ClassReport) -> str:
-    """One row per learner and attempt (learners without attempts get one row too)."""
-    objectives = [o.id for o in content.objectives]
-    buffer = io.StringIO()
-    writer = _SafeWriter(buffer)
-    writer.writerow(
-        [
-            "learner",
-            "user_id",
-            "attempt",
-            "status",
-            "started_utc",
-            "submitted_utc",
-            "duration_seconds",
-            "correct",
-            "total",
-            "score_percent",
-            "passed",
-            *objectives,
-            "grade_sync",
-        ]
-    )
-    for row in report.rows:
-        if not row.attempts:
-            writer.writerow([row.name, row.user_sub, "", "not started"] + [""] * (8 + len(objectives)))
-        for summary in row.attempts:
-            a = summary.attempt
-            per_objective = a.by_objective or {}
-            writer.writerow(
-                [
-                    row.name,
-                    row.user_sub,
-                    summary.number,
-                    a.status,
-                    a.started_at.isoformat(timespec="seconds"),
-                    a.submitted_at.isoformat(timespec="seconds") if a.submitted_at else "",
-                    int(summary.duration.total_seconds()) if summary.duration else "",
-                    a.correct if a.correct is not None else "",
-                    a.total if a.total is not None else "",
-                    round(100 * a.score) if a.score is not None else "",
-                    {True: "yes", False: "no"}.get(a.passed, ""),
-                    *[
-                        f"{per_objective[o][0]}/{per_objective[o][1]}" if o in per_objective else ""
-                        for o in objectives
-                    ],
-                    summary.sync.describe,
-                ]
+def failed_count(session: Session, ctx: LaunchContext) -> int:
+    return (
+        session.scalar(
+            select(func.count(GradeDelivery.id)).where(
+                GradeDelivery.platform_id == ctx.platform_id,
+                GradeDelivery.deployment_id == ctx.deployment_id,
+                GradeDelivery.context_id == ctx.context_id,
+                GradeDelivery.resource_link_id == ctx.resource_link_id,
+                GradeDelivery.status == "failed",
             )
-    return buffer.getvalue()
+        )
+        or 0
+    )

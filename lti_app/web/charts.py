@@ -1,5 +1,9 @@
 """Coordinates for small server-rendered SVG charts (no script: the CSP allows none inline, and a
-chart that is only an image would need one to be read; each chart also has a data table)."""
+chart that is only an image would need one to be read; each chart also has a data table).
+
+Charts are drawn 360 units wide, the width of a phone, so that scaled to one their 12-unit text is
+still about 12 px; the legend is HTML beside the drawing (it wraps), and at most MAX_X_TICKS x-axis
+labels are drawn so that they never run into each other."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ STYLES = (
     ("#6f42c1", "4 4"),
     ("#1b1f24", "14 6"),
 )
-LEFT, TOP, PLOT_WIDTH, PLOT_HEIGHT = 48.0, 16.0, 400.0, 200.0
+LEFT, TOP, PLOT_WIDTH, PLOT_HEIGHT = 40.0, 12.0, 304.0, 180.0
+MAX_X_TICKS = 8  # 304 units / 8 = 38 per label: room for three digits at 12 units
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,17 @@ def mastery_chart(history: Sequence[dict[str, float]], objectives: Sequence[Obje
     )
     return LineChart(
         lines=lines,
-        x_ticks=tuple((_x(i, count), str(i + 1)) for i in range(count)),
+        x_ticks=tuple((_x(i, count), str(i + 1)) for i in _tick_indexes(count)),
         y_ticks=tuple((_y(step / 4), f"{25 * step}%") for step in range(5)),
     )
+
+
+def _tick_indexes(count: int) -> list[int]:
+    """Which snapshots get an x-axis label: all of a few, else every n-th and always the last."""
+    if count <= MAX_X_TICKS:
+        return list(range(count))
+    step = -(-count // (MAX_X_TICKS - 1))
+    shown = list(range(0, count, step))
+    if count - 1 - shown[-1] < step / 2:
+        shown.pop()  # too close to the last one to fit beside it
+    return [*shown, count - 1]

@@ -281,66 +281,84 @@ def latest_attempts(ctx: LaunchContext, *, first: bool = False, graded_only: boo
 
 def _learners_select(ctx: LaunchContext, members: list[Member]):
     """Every learner of the activity (roster learners and anyone with an attempt), one row each,
-    with the sortable columns; the roster travels as a VALUES list (it lives in the LMS, not here)."""
-    where = scope(ctx)
-    per_learner = (
+    with the sortable columns; the roster travels as a VALUES list (it lives in the LMS, not here).
+
+    The attempts are read in one pass: window functions give each learner's count, last submit and
+    latest submitted attempt (row 1 of their attempts, submitted ones first, newest first)."""
+    submitted = Attempt.status == "submitted"
+    learner = {"partition_by": Attempt.user_sub}
+    ranked = (
         select(
-            Attempt.user_sub.label("user_sub"),
-            func.max(Attempt.user_name).label("attempt_name"),
-            func.count(Attempt.id).label("attempts"),
-            func.max(Attempt.submitted_at).label("last_submit"),
+            Attempt.id,
+            Attempt.user_sub,
+            Attempt.status,
+            Attempt.score,
+            Attempt.correct,
+            Attempt.total,
+            Attempt.passed,
+            func.count(Attempt.id).over(**learner).label("attempts"),
+            func.max(Attempt.submitted_at).over(**learner).label("last_submit"),
+            func.max(Attempt.user_name).over(**learner).label("attempt_name"),
+            func.row_number()
+            .over(
+                **learner,
+                order_by=(case((submitted, 0), else_=1), Attempt.started_at.desc(), Attempt.id.desc()),
+            )
+            .label("rn"),
         )
-        .where(*where)
-        .group_by(Attempt.user_sub)
-        .subquery("per_learner")
+        .where(*scope(ctx))
+        .subquery("ranked")
     )
-    latest = latest_attempts(ctx)
+    per = select(ranked).where(ranked.c.rn == 1).subquery("per_learner")
+    has_latest = per.c.status == "submitted"
     learners = {m.user_sub: m.name for m in members if m.is_learner}
     if learners:
         roster = _roster_cte(learners)
-        everyone = union(select(roster.c.column1.label("user_sub")), select(per_learner.c.user_sub)).subquery(
+        everyone = union(select(roster.c.column1.label("user_sub")), select(per.c.user_sub)).subquery(
             "everyone"
         )
-        roster_name = roster.c.column2
+        user_sub, roster_name = everyone.c.user_sub, roster.c.column2
     else:
-        everyone = select(per_learner.c.user_sub).subquery("everyone")
-        roster_name = literal(None, String)
-    name = func.coalesce(roster_name, func.nullif(per_learner.c.attempt_name, ""), everyone.c.user_sub)
+        user_sub, roster_name = per.c.user_sub, literal(None, String)
+    name = func.coalesce(roster_name, func.nullif(per.c.attempt_name, ""), user_sub)
+    latest = {
+        key: case((has_latest, per.c[key]), else_=None)
+        for key in ("id", "score", "correct", "total", "passed")
+    }
     sync = case(
-        (per_learner.c.attempts.is_(None), "not started"),
-        (latest.c.id.is_(None), "not submitted"),
+        (per.c.id.is_(None), "not started"),
+        (~has_latest, "not submitted"),
         else_=func.coalesce(GradeDelivery.status, "not sent"),
     )
+    attempts = func.coalesce(per.c.attempts, 0)
     query = select(
-        everyone.c.user_sub,
+        user_sub.label("user_sub"),
         name.label("name"),
-        func.coalesce(per_learner.c.attempts, 0).label("attempts"),
-        per_learner.c.last_submit,
-        latest.c.score,
-        latest.c.correct,
-        latest.c.total,
-        latest.c.passed,
+        attempts.label("attempts"),
+        per.c.last_submit,
+        *(value.label(key) for key, value in latest.items() if key != "id"),
         sync.label("sync"),
         GradeDelivery.id.label("delivery_id"),
         GradeDelivery.synced_at,
         GradeDelivery.retrying_since,
         GradeDelivery.last_error,
-    ).select_from(everyone)
-    if learners:
-        query = query.outerjoin(roster, roster.c.column1 == everyone.c.user_sub)
-    query = (
-        query.outerjoin(per_learner, per_learner.c.user_sub == everyone.c.user_sub)
-        .outerjoin(latest, latest.c.user_sub == everyone.c.user_sub)
-        .outerjoin(GradeDelivery, GradeDelivery.attempt_id == latest.c.id)
     )
+    if learners:
+        query = query.select_from(everyone).outerjoin(roster, roster.c.column1 == everyone.c.user_sub)
+        query = query.outerjoin(per, per.c.user_sub == everyone.c.user_sub)
+    else:
+        query = query.select_from(per)
+    query = query.outerjoin(GradeDelivery, (GradeDelivery.attempt_id == per.c.id) & has_latest)
     columns = {
         "name": func.lower(name),
-        "score": latest.c.score,
-        "attempts": func.coalesce(per_learner.c.attempts, 0),
-        "submitted": per_learner.c.last_submit,
+        "score": latest["score"],
+        "attempts": attempts,
+        "submitted": per.c.last_submit,
         "sync": sync,
+        "passed": latest["passed"],
+        "user_sub": user_sub,
     }
-    return query, columns, name, latest
+    return query, columns, name
 
 
 def _roster_cte(learners: dict[str, str]):
@@ -368,11 +386,11 @@ def learner_page(
     session: Session, ctx: LaunchContext, members: list[Member], query: ReportQuery
 ) -> LearnerPage:
     """One page of learners as `query` asks, each with their attempts (for the row's details)."""
-    select_, columns, name, latest = _learners_select(ctx, members)
+    select_, columns, name = _learners_select(ctx, members)
     if query.search:
         select_ = select_.where(func.lower(name).like(_like(query.search), escape="\\"))
     if query.result:
-        select_ = select_.where(latest.c.passed.is_(query.result == "passed"))
+        select_ = select_.where(columns["passed"].is_(query.result == "passed"))
     if query.sync:
         select_ = select_.where(columns["sync"] == query.sync)
     total = session.scalar(select(func.count()).select_from(select_.subquery("filtered"))) or 0
@@ -385,7 +403,7 @@ def learner_page(
         page = pages
     key = columns[query.sort]
     direction = key.desc() if query.descending else key.asc()
-    select_ = select_.order_by(key.is_(None), direction, columns["name"], select_.selected_columns.user_sub)
+    select_ = select_.order_by(key.is_(None), direction, columns["name"], columns["user_sub"])
     found = session.execute(select_.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     rows = [
         LearnerRow(

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from courseware.model import CourseContent
 from lti_app.adapters.orm import Attempt, GradeDelivery
 from lti_app.services.launches import LaunchContext
-from lti_app.services.reports import Member, SyncState, _sync, scope
+from lti_app.services.reports import Member, SyncState, scope
 
-BATCH = 500
+BATCH = 500  # attempts per round trip to the database
+CHUNK = 32 * 1024  # characters per piece of the response
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -79,15 +80,19 @@ def row(name: str, user_sub: str, a: ExportAttempt | None, objectives: list[str]
     ]
 
 
-def csv_lines(rows: Iterable[list[object]]) -> Iterator[str]:
-    """Each row as one CSV line (spreadsheet-safe cells; numbers as they are)."""
+def csv_lines(rows: Iterable[list[object]], chunk: int = CHUNK) -> Iterator[str]:
+    """The rows as CSV text (spreadsheet-safe cells; numbers as they are), in pieces of about
+    `chunk` characters: few enough writes to the socket, never more than one piece in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for cells in rows:
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
+        if buffer.tell() >= chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
         yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
 
 
 def export_rows(
@@ -100,35 +105,53 @@ def export_rows(
     names = {m.user_sub: m.name for m in members if m.is_learner}
     shown_name = func.coalesce(func.nullif(Attempt.user_name, ""), Attempt.user_sub)
     query = (
-        select(Attempt, GradeDelivery)
+        select(
+            Attempt.user_sub,
+            Attempt.user_name,
+            Attempt.status,
+            Attempt.started_at,
+            Attempt.submitted_at,
+            Attempt.correct,
+            Attempt.total,
+            Attempt.score,
+            Attempt.passed,
+            Attempt.by_objective,
+            GradeDelivery.id.label("delivery_id"),
+            GradeDelivery.status.label("delivery_status"),
+            GradeDelivery.synced_at,
+            GradeDelivery.retrying_since,
+            GradeDelivery.last_error,
+        )
         .outerjoin(GradeDelivery, GradeDelivery.attempt_id == Attempt.id)
         .where(*scope(ctx))
         .order_by(func.lower(shown_name), Attempt.user_sub, Attempt.started_at, Attempt.id)
-        .execution_options(yield_per=BATCH)
+        .execution_options(yield_per=BATCH)  # PostgreSQL: a server-side cursor, BATCH rows at a time
     )
     # Roster learners without attempts, in name order, merged into the attempts' name order.
     started = set(session.scalars(select(Attempt.user_sub).where(*scope(ctx)).distinct()))
     waiting = sorted(((n.casefold(), sub) for sub, n in names.items() if sub not in started), reverse=True)
     current, number = None, 0
-    for attempt, delivery in session.execute(query):
-        if attempt.user_sub != current:
-            current, number = attempt.user_sub, 0
-            key = ((attempt.user_name or attempt.user_sub).casefold(), attempt.user_sub)
+    for a in session.execute(query):
+        if a.user_sub != current:
+            current, number = a.user_sub, 0
+            key = ((a.user_name or a.user_sub).casefold(), a.user_sub)
             while waiting and waiting[-1] < key:
                 _, sub = waiting.pop()
                 yield row(names[sub], sub, None, objectives)
         number += 1
-        name = names.get(attempt.user_sub) or attempt.user_name or attempt.user_sub
-        yield row(name, attempt.user_sub, _exported(attempt, number, _sync(delivery)), objectives)
-        session.expunge(attempt)
-        if delivery is not None:
-            session.expunge(delivery)
+        name = names.get(a.user_sub) or a.user_name or a.user_sub
+        yield row(name, a.user_sub, _exported(a, number), objectives)
     for _, sub in reversed(waiting):
         yield row(names[sub], sub, None, objectives)
 
 
-def _exported(attempt: Attempt, number: int, sync: SyncState) -> ExportAttempt:
+def _exported(a, number: int) -> ExportAttempt:
+    if a.delivery_id is None:
+        sync = SyncState("not sent")
+    else:
+        since = {"synced": a.synced_at, "retrying": a.retrying_since}.get(a.delivery_status)
+        sync = SyncState(a.delivery_status, since, a.last_error, a.delivery_id)
     return ExportAttempt(
-        number, attempt.status, attempt.started_at, attempt.submitted_at, attempt.correct, attempt.total,
-        attempt.score, attempt.passed, attempt.by_objective, sync,
+        number, a.status, a.started_at, a.submitted_at, a.correct, a.total, a.score, a.passed,
+        a.by_objective, sync,
     )  # fmt: skip

@@ -4,8 +4,8 @@ Mastery, per-objective results and the score histogram are SQL aggregates over e
 latest attempt. Item statistics need each analysed attempt's item vector (discrimination correlates
 an item with the rest of its attempt), so the stored item rows of each learner's first attempt (or
 of all attempts) are read and `courseware.statistics` computes them, as Moodle's report does; the
-result is cached in Redis under the activity's current "results version" (count and newest stored
-result), so it is recomputed only when a new attempt is stored.
+summary is cached in Redis under the activity's current "results version" (count and newest stored
+result), so it is recomputed only when a new result is stored; the learner table is always live.
 """
 
 from __future__ import annotations
@@ -69,6 +69,31 @@ def class_summary(
     cache: redis.Redis,
     all_attempts: bool = False,
 ) -> ClassSummary:
+    """The summary as of the activity's stored results: from the cache while no new result has been
+    stored (a submit or a backfill changes the version key), else computed and cached."""
+    key = _version(session, ctx, all_attempts)
+    cached = cache.get(key)
+    if cached is not None:
+        return _loads(json.loads(cached))
+    summary = _summary(session, content, ctx, all_attempts)
+    cache.set(key, json.dumps(asdict(summary)), ex=STATISTICS_TTL_SECONDS)
+    return summary
+
+
+def _loads(data: dict) -> ClassSummary:
+    quiz = data["quiz"]
+    return ClassSummary(
+        objectives=[ObjectiveSummary(**o) for o in data["objectives"]],
+        distribution=data["distribution"],
+        items=[ItemStatistics(**{**i, "flags": tuple(i["flags"])}) for i in data["items"]],
+        quiz=QuizStatistics(**{**quiz, "flags": tuple(quiz["flags"])}) if quiz else None,
+        all_attempts=data["all_attempts"],
+    )
+
+
+def _summary(
+    session: Session, content: CourseContent, ctx: LaunchContext, all_attempts: bool
+) -> ClassSummary:
     latest = latest_attempts(ctx)
     aggregates = {
         row.objective: row
@@ -104,7 +129,7 @@ def class_summary(
     distribution = [0] * BANDS
     for index, count in session.execute(select(band, func.count()).select_from(latest).group_by(band)):
         distribution[min(BANDS - 1, max(0, int(index)))] += count
-    items, quiz = item_and_quiz_statistics(session, ctx, cache, all_attempts)
+    items, quiz = _statistics(session, ctx, all_attempts)
     return ClassSummary(objectives, distribution, items, quiz, all_attempts)
 
 
@@ -119,30 +144,14 @@ def _version(session: Session, ctx: LaunchContext, all_attempts: bool) -> str:
         for part in (ctx.platform_id, ctx.deployment_id, ctx.context_id, ctx.resource_link_id, all_attempts)
     )
     digest = hashlib.sha256(where.encode()).hexdigest()[:32]
-    return f"skarp:report-stats:{digest}:{count}:{newest.isoformat() if newest else '-'}"
+    return f"skarp:report-summary:{digest}:{count}:{newest.isoformat() if newest else '-'}"
 
 
-def item_and_quiz_statistics(
-    session: Session, ctx: LaunchContext, cache: redis.Redis, all_attempts: bool = False
-) -> tuple[list[ItemStatistics], QuizStatistics | None]:
-    """Moodle's item and test statistics over each learner's first graded attempt (its default: later
-    attempts build on the first), or over all of them; cached until a new result is stored."""
-    key = _version(session, ctx, all_attempts)
-    cached = cache.get(key)
-    if cached is not None:
-        data = json.loads(cached)
-        items = [ItemStatistics(**{**i, "flags": tuple(i["flags"])}) for i in data["items"]]
-        quiz = data["quiz"] and QuizStatistics(**{**data["quiz"], "flags": tuple(data["quiz"]["flags"])})
-        return items, quiz
-    items, quiz = _compute(session, ctx, all_attempts)
-    payload = {"items": [asdict(i) for i in items], "quiz": asdict(quiz) if quiz else None}
-    cache.set(key, json.dumps(payload), ex=STATISTICS_TTL_SECONDS)
-    return items, quiz
-
-
-def _compute(
+def _statistics(
     session: Session, ctx: LaunchContext, all_attempts: bool
 ) -> tuple[list[ItemStatistics], QuizStatistics | None]:
+    """Moodle's item and test statistics over each learner's first graded attempt (its default: later
+    attempts build on the first), or over all of them."""
     query = select(
         AttemptItemResult.attempt_id,
         AttemptItemResult.item_id,

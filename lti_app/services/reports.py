@@ -10,8 +10,7 @@ are in `report_summary`, the CSV export in `report_export`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import redis
@@ -19,11 +18,19 @@ from sqlalchemy import String, case, column, func, literal, select, text, union
 from sqlalchemy.orm import Session, defer
 
 from lti_app.adapters.lms_client import LmsClient, LmsError
-from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
+from lti_app.adapters.orm import Attempt, AttemptItemResult, GradeDelivery, Platform
 from lti_app.lti.keys import signing_key
 from lti_app.lti.roles import context_role
 from lti_app.services.delivery import resync
 from lti_app.services.launches import LaunchContext
+from lti_app.services.report_query import (  # noqa: F401 (the report's query vocabulary, re-exported)
+    PAGE_SIZE,
+    RESULTS,
+    SORTS,
+    SYNC_STATES,
+    ReportQuery,
+    ReportQueryError,
+)
 
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 NRPS_SCOPE = ("https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",)
@@ -131,81 +138,6 @@ def members_from_nrps(body: object) -> list[Member]:
 
 # --- the learner table: one row per learner, sorted, filtered and paged by the database -------------
 
-PAGE_SIZE = 25
-SORTS = {"name": "Learner", "score": "Latest score", "attempts": "Attempts", "submitted": "Last submitted",
-         "sync": "Gradebook"}  # fmt: skip
-RESULTS = {"passed": "Passed", "failed": "Not passed"}
-SYNC_STATES = ("synced", "pending", "retrying", "failed", "superseded", "not sent", "not submitted",
-               "not started")  # fmt: skip
-SEARCH_MAX = 100
-
-
-class ReportQueryError(ValueError):
-    """A sort key, filter or page the report does not know: the message names it and what is allowed."""
-
-
-@dataclass(frozen=True)
-class ReportQuery:
-    """What the instructor asked to see, from the query string; `args` writes it back for links."""
-
-    sort: str = "name"
-    descending: bool = False
-    search: str = ""
-    result: str = ""
-    sync: str = ""
-    page: int = 1
-    all_attempts: bool = False  # item statistics over every attempt, not first ones
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> ReportQuery:
-        sort = args.get("sort", "name") or "name"
-        if sort not in SORTS:
-            raise ReportQueryError(f"sort: unknown column {sort!r}; use one of {', '.join(SORTS)}.")
-        order = args.get("order", "asc") or "asc"
-        if order not in ("asc", "desc"):
-            raise ReportQueryError(f"order: {order!r} is neither 'asc' nor 'desc'.")
-        result = args.get("result", "") or ""
-        if result and result not in RESULTS:
-            raise ReportQueryError(f"result: {result!r} is not one of {', '.join(RESULTS)}.")
-        sync = args.get("sync", "") or ""
-        if sync and sync not in SYNC_STATES:
-            raise ReportQueryError(f"sync: {sync!r} is not one of {', '.join(SYNC_STATES)}.")
-        search = (args.get("q", "") or "").strip()
-        if len(search) > SEARCH_MAX:
-            raise ReportQueryError(f"q: a name search is at most {SEARCH_MAX} characters.")
-        raw_page = args.get("page", "1") or "1"
-        if not raw_page.isdigit() or int(raw_page) < 1 or len(raw_page) > 9:
-            raise ReportQueryError(f"page: {raw_page!r} is not a page number (1, 2, 3...).")
-        attempts = args.get("attempts", "") or ""
-        if attempts not in ("", "first", "all"):
-            raise ReportQueryError(f"attempts: {attempts!r} is neither 'first' nor 'all'.")
-        return cls(sort, order == "desc", search, result, sync, int(raw_page), attempts == "all")
-
-    def args(self, **changes: object) -> dict[str, object]:
-        """The query string of this view with `changes`, only what differs from the defaults."""
-        query = replace(self, **changes)
-        out: dict[str, object] = {}
-        if query.sort != "name":
-            out["sort"] = query.sort
-        if query.descending:
-            out["order"] = "desc"
-        for key, value in (("q", query.search), ("result", query.result), ("sync", query.sync)):
-            if value:
-                out[key] = value
-        if query.page != 1:
-            out["page"] = query.page
-        if query.all_attempts:
-            out["attempts"] = "all"
-        return out
-
-    def sorted_by(self, key: str) -> dict[str, object]:
-        """Links of a column header: ascending first, the other way round if already sorted by it."""
-        return self.args(sort=key, descending=key == self.sort and not self.descending, page=1)
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.search or self.result or self.sync)
-
 
 @dataclass
 class AttemptSummary:
@@ -258,8 +190,6 @@ def latest_attempts(ctx: LaunchContext, *, first: bool = False, graded_only: boo
     direction = (Attempt.started_at, Attempt.id) if first else (Attempt.started_at.desc(), Attempt.id.desc())
     where = [*scope(ctx), Attempt.status == "submitted"]
     if graded_only:
-        from lti_app.adapters.orm import AttemptItemResult
-
         where.append(
             select(AttemptItemResult.attempt_id).where(AttemptItemResult.attempt_id == Attempt.id).exists()
         )
@@ -393,18 +323,27 @@ def learner_page(
         select_ = select_.where(columns["passed"].is_(query.result == "passed"))
     if query.sync:
         select_ = select_.where(columns["sync"] == query.sync)
-    total = session.scalar(select(func.count()).select_from(select_.subquery("filtered"))) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
+    key = columns[query.sort]
+    direction = key.desc() if query.descending else key.asc()
+    ordered = select_.add_columns(func.count().over().label("matching")).order_by(
+        key.is_(None), direction, columns["name"], columns["user_sub"]
+    )
+
+    def fetch(page: int) -> list:
+        return session.execute(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+
     page, note = query.page, None
+    found = fetch(page)  # the matching count comes with the page (a window over the filtered rows)
+    total = found[0].matching if found else 0
+    if not found and page > 1:  # past the end: count, then show the last page and say so
+        total = session.scalar(select(func.count()).select_from(select_.subquery("filtered"))) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
         note = (
             f"There is no page {page} ({pages} page{'s' if pages != 1 else ''} here); showing page {pages}."
         )
         page = pages
-    key = columns[query.sort]
-    direction = key.desc() if query.descending else key.asc()
-    select_ = select_.order_by(key.is_(None), direction, columns["name"], columns["user_sub"])
-    found = session.execute(select_.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        found = fetch(page)
     rows = [
         LearnerRow(
             user_sub=r.user_sub,

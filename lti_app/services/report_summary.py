@@ -134,8 +134,10 @@ def _summary(
 
 
 def _version(session: Session, ctx: LaunchContext, all_attempts: bool) -> str:
-    count, newest = session.execute(
-        select(func.count(Attempt.id), func.max(Attempt.results_at)).where(
+    """The cache key of the activity's stored results: it changes when a result is stored (newest
+    results_at, count) or an attempt is erased (count, sum of ids), so a cached summary is never stale."""
+    count, newest, ids = session.execute(
+        select(func.count(Attempt.id), func.max(Attempt.results_at), func.sum(Attempt.id)).where(
             *scope(ctx), Attempt.results_at.is_not(None)
         )
     ).one()
@@ -144,7 +146,7 @@ def _version(session: Session, ctx: LaunchContext, all_attempts: bool) -> str:
         for part in (ctx.platform_id, ctx.deployment_id, ctx.context_id, ctx.resource_link_id, all_attempts)
     )
     digest = hashlib.sha256(where.encode()).hexdigest()[:32]
-    return f"skarp:report-summary:{digest}:{count}:{newest.isoformat() if newest else '-'}"
+    return f"skarp:report-summary:{digest}:{count}:{ids or 0}:{newest.isoformat() if newest else '-'}"
 
 
 def _statistics(

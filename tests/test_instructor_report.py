@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 import pytest
+from flask import url_for
 from sqlalchemy import delete, func, select, update
 
 from benchmarks.report_seed import Link, seed_class
@@ -237,3 +238,32 @@ def test_csv_export_streams_every_attempt_in_learner_order(lms, seeded):
     assert names == sorted(names, key=str.casefold)
     assert {r["attempt"] for r in seeded_rows} == {"1", "2"}
     assert any(r["grade_sync"].startswith("failed: 503") for r in seeded_rows)
+
+
+@pytest.mark.parametrize("key", ["name", "score", "attempts", "submitted", "sync"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_every_column_sorts_both_ways_in_the_database(lms, seeded, key, order):
+    browser, url = seeded
+    page = browser.get(url, params={"sort": key, "order": order}, timeout=10)
+    document = lxml.html.fromstring(page.text)
+    [sorted_header] = document.xpath("//th[@aria-sort]")
+    assert f"col-{key}" in sorted_header.get("class")
+    assert sorted_header.get("aria-sort") == {"asc": "ascending", "desc": "descending"}[order]
+    rows = learner_rows(page.text)
+    column = {"name": "name", "score": "col-score", "attempts": "col-attempts", "submitted": "col-submitted",
+              "sync": "col-sync"}[key]  # fmt: skip
+    values = [r[column] for r in rows if r[column] != "—"]
+    if key == "score":
+        values = [int(v.split("%")[0]) for v in values]
+    elif key in ("name", "sync"):
+        values = [v.casefold() for v in values]
+    assert values == sorted(values, reverse=order == "desc")
+
+
+def test_the_old_endpoint_name_still_builds_the_report_url(lms):
+    with lms.tool_app.test_request_context():
+        assert (
+            url_for("instructor.home", launch_id="x")
+            == url_for("instructor.report", launch_id="x")
+            == "/i/x/"
+        )

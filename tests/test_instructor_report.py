@@ -134,6 +134,28 @@ def test_attempts_submitted_before_stored_results_are_backfilled_once(lms):
     assert session.get(Attempt, attempt_id).results_at == first
 
 
+def test_an_old_attempt_whose_item_left_the_course_does_not_break_the_report(lms):
+    """Backfilling needs a regrade; an attempt of an item since removed is skipped, not a 500."""
+    browser, page = launch_instructor(lms, "knowledge-check")
+    session = lms.db()
+    session.expire_all()
+    attempt = session.scalars(
+        select(Attempt).where(Attempt.assessment_id == "knowledge-check", Attempt.status == "submitted")
+    ).first()
+    session.execute(delete(AttemptItemResult).where(AttemptItemResult.attempt_id == attempt.id))
+    session.execute(delete(AttemptObjectiveResult).where(AttemptObjectiveResult.attempt_id == attempt.id))
+    delivered = [{**attempt.delivered[0], "item_id": "an-item-since-removed"}, *attempt.delivered[1:]]
+    session.execute(
+        update(Attempt).where(Attempt.id == attempt.id).values(results_at=None, delivered=delivered)
+    )
+    session.commit()
+
+    report = browser.get(page.url, timeout=10)
+    assert report.status_code == 200 and "Learners 1–" in report.text
+    session.expire_all()
+    assert session.get(Attempt, attempt.id).results_at is not None  # claimed once, not retried per page load
+
+
 # --- 2. sorted, filtered, paged in the database ---------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ migration cannot grade them, it has no course content.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from sqlalchemy import insert, select, update
@@ -19,6 +20,7 @@ from courseware.model import CourseContent, ObjectiveKind
 from lti_app.adapters.orm import Attempt, AttemptItemResult, AttemptObjectiveResult, utcnow
 
 BACKFILL_BATCH = 200
+log = logging.getLogger(__name__)
 
 
 def result_rows(content: CourseContent, attempt_id: int, graded: GradedAttempt) -> tuple[list, list]:
@@ -99,7 +101,13 @@ def backfill(session: Session, content: CourseContent, where: Iterable) -> int:
             if claimed.rowcount != 1:
                 continue
             if attempt.delivered:  # a spaced review's completion record has no items of its own
-                items, objectives = result_rows(content, attempt.id, grade_attempt(content, attempt))
+                try:
+                    graded = grade_attempt(content, attempt)
+                except (KeyError, ValueError) as error:  # an item or blueprint since removed from the course
+                    log.warning("attempt %s cannot be regraded for the report: %r", attempt.id, error)
+                    done += 1
+                    continue  # claimed with no rows: its score stays as stored, it has no item results
+                items, objectives = result_rows(content, attempt.id, graded)
                 if items:
                     session.execute(insert(AttemptItemResult), items)
                 if objectives:

@@ -22,7 +22,8 @@ TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 # Every test whose behaviour depends on the database or Redis (locks, SKIP LOCKED, row locks, restarts).
 SERVICE_TESTS := tests/test_lti_*.py tests/test_spaced_*.py tests/test_grade_passback.py \
   tests/test_submit_concurrency.py tests/test_worker_processes.py tests/test_registration_security.py \
-  tests/test_outbound_guard.py tests/test_csv_export.py tests/test_pagination.py tests/test_tool_pages_browser.py
+  tests/test_outbound_guard.py tests/test_csv_export.py tests/test_pagination.py tests/test_tool_pages_browser.py \
+  tests/test_instructor_report.py tests/test_statistics_report.py tests/test_report_browser.py
 
 .PHONY: setup demo build test test-services lint benchmark wheel-check screenshots clean venv-broken
 
@@ -78,8 +79,10 @@ screenshots: setup
 benchmark: $(VENV)/.installed
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_bench'" \
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_bench"
+	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_bench_report'" \
+	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_bench_report"
 	@failed=""; \
-	for bench in build_benchmark validate_benchmark lti_benchmark passback_benchmark; do \
+	for bench in build_benchmark validate_benchmark lti_benchmark passback_benchmark report_benchmark; do \
 	  echo "== $$bench"; $(PY) benchmarks/$$bench.py || failed="$$failed $$bench"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "missed targets or failed:$$failed" >&2; exit 1; fi

@@ -10,16 +10,16 @@ import json
 import os
 import stat
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from courseware.statistics import histogram, item_statistics
 from lti_app.adapters.orm import Attempt, LaunchRecord, Platform, utcnow
-from lti_app.services import learners
+from lti_app.services import learners, report_summary, reports
 from lti_app.services.attempts import grade_attempt
 from lti_app.services.launches import LaunchContext
-from lti_app.services.reports import class_report
 
 from .lti_harness import LEARNER, LEARNER_2, csrf_of, start_lms
 from .test_grade_passback import TIMEOUT, drain, instructor_view, take_check
@@ -100,7 +100,11 @@ def report_for_link(lms, platform):
         assessment_id="knowledge-check",
         message_type="LtiResourceLinkRequest",
     )
-    return class_report(session, lms.tool_app.extensions["content"], ctx, [], None)
+    content = lms.tool_app.extensions["content"]
+    report_summary.ensure_stored(session, content, ctx)
+    page = reports.learner_page(session, ctx, [], reports.ReportQuery())
+    summary = report_summary.class_summary(session, content, ctx, lms.tool_app.extensions["redis"])
+    return SimpleNamespace(rows=page.rows, items=summary.items, distribution=summary.distribution)
 
 
 def test_export_writes_everything_held_about_one_learner(lms, two_learners, tmp_path):

@@ -131,6 +131,7 @@ def test_keyboard_only_review_session(page, lms):
     # Today's overview: the practice answer moved mastery, drawn as a chart with its table.
     page.goto(home_url)
     assert page.get_by_role("img", name=re.compile("^Mastery per value chain activity")).is_visible()
+    page.locator("summary", has_text="the chart's data").click()  # the data table is behind a disclosure
     table = page.get_by_role("table", name="Mastery per activity over time (the chart's data)")
     assert table.get_by_role("row").count() == 2  # a header row and one snapshot
     assert page.locator("[data-role=counters] [data-role=done]").inner_text() == "3"

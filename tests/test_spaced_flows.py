@@ -542,7 +542,7 @@ def test_a_review_link_has_no_attempt_to_start(lms):
     refused = browser.post(f"{lms.tool_url}/a/{launch}/start", data={"csrf_token": token})
     assert refused.status_code == 404
     preview = lms.launch(lms.browser(), INSTRUCTOR, lms.links["spaced-review"])
-    assert preview.status_code == 200 and "Spaced review: review" in preview.text
+    assert preview.status_code == 200 and "Spaced review: instructor report" in preview.text
 
 
 def test_questions_of_an_open_diagnostic_are_held_back(lms):

@@ -204,7 +204,37 @@ class Attempt(Base):
     by_objective: Mapped[dict[str, Any] | None] = mapped_column()
     resource_link_title: Mapped[str] = mapped_column(String(500), default="")
     gradebook: Mapped[dict[str, Any] | None] = mapped_column()  # the launch's AGS endpoint claim
+    # When its item and objective results were stored (at submit, or by the report's one-off backfill
+    # for attempts submitted before they were): None means "not stored yet", never "no results".
+    results_at: Mapped[datetime | None] = mapped_column()
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
+
+
+class AttemptItemResult(Base):
+    """One graded item of a submitted attempt, written once at submit: the instructor report and its
+    item statistics read these and never regrade (a regrade costs learners x attempts x items)."""
+
+    __tablename__ = "attempt_item_results"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # 1-based, as delivered
+    objective: Mapped[str] = mapped_column(String(100))
+    slot: Mapped[str] = mapped_column(String(120))  # "objective#n": the test position statistics compare
+    is_correct: Mapped[bool] = mapped_column(Boolean)
+
+
+class AttemptObjectiveResult(Base):
+    """A submitted attempt's result on one objective: its count right (objectives it had items on) and
+    the mastery (BKT) its answers alone give (every activity), so class summaries are SQL averages."""
+
+    __tablename__ = "attempt_objective_results"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True)
+    objective: Mapped[str] = mapped_column(String(100), primary_key=True)
+    correct: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    mastery: Mapped[float | None] = mapped_column(Float)  # None: not a value chain activity
 
 
 class Answer(Base):

@@ -28,7 +28,7 @@ from lti_app.adapters.orm import Answer, Attempt, utcnow
 from lti_app.errors import AttemptError
 from lti_app.lti.claims import AGS as AGS_ENDPOINT
 from lti_app.observability import metrics
-from lti_app.services import grades, spaced
+from lti_app.services import grades, results, spaced
 from lti_app.services.launches import LTI, LaunchContext
 
 SUBMITTED = "This attempt has been submitted; answers can no longer change."
@@ -231,12 +231,14 @@ def _close(session: Session, content: CourseContent, attempt: Attempt, by: str) 
             score=result.score,
             passed=result.passed,
             by_objective={s.objective: [s.correct, s.total] for s in result.by_objective},
+            results_at=utcnow(),
         )
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:  # cannot happen while the attempt is held; never grade twice
         session.rollback()
         return
+    results.store(session, content, attempt.id, result)  # the report reads these, never regrades
     metrics.submitted(by)
     session.refresh(attempt)
     blueprint = content.blueprint(attempt.assessment_id)

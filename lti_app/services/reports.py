@@ -1,42 +1,39 @@
-"""The instructor's review of one activity: every learner (roster from NRPS where the platform
-offers it), their attempts, the grade's sync state, the class at a glance, and item statistics.
+"""The instructor report of one activity: every learner (roster from NRPS where the platform offers
+it) with their latest score, attempts and the grade's sync state, sorted, filtered and paged in SQL
+over the results stored at submit (`lti_app.services.results`): nothing is regraded to show a page.
 
 Everything is scoped to the launch's platform, deployment, course and resource link: instructors
-of one course or deployment never see another's learners.
+of one course or deployment never see another's learners. The class summary and item statistics
+are in `report_summary`, the CSV export in `report_export`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import redis
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, case, column, func, literal, select, text, union
+from sqlalchemy.orm import Session, defer
 
 from courseware.assessment import AttemptStatus
-from courseware.mastery import trace
-from courseware.model import CourseContent, ObjectiveKind
-from courseware.statistics import (
-    ItemStatistics,
-    QuizStatistics,
-    first_attempts,
-    histogram,
-    item_statistics,
-    quiz_statistics,
-)
 from lti_app.adapters.lms_client import LmsClient, LmsError
-from lti_app.adapters.orm import Attempt, GradeDelivery, Platform
+from lti_app.adapters.orm import Attempt, AttemptItemResult, GradeDelivery, Platform
 from lti_app.lti.claims import NRPS as NRPS_CLAIM
 from lti_app.lti.claims import NRPS_SCOPE as NRPS_SCOPE_URI
 from lti_app.lti.keys import signing_key
 from lti_app.lti.roles import context_role
-from lti_app.services.attempts import grade_attempt
 from lti_app.services.delivery import resync
 from lti_app.services.launches import LaunchContext
+from lti_app.services.report_query import (  # noqa: F401 (the report's query vocabulary, re-exported)
+    PAGE_SIZE,
+    RESULTS,
+    SORTS,
+    SYNC_STATES,
+    ReportQuery,
+    ReportQueryError,
+)
 
 NRPS_SCOPE = (NRPS_SCOPE_URI,)
 ROSTER_TTL_SECONDS = 300
@@ -51,7 +48,7 @@ class Member:
 
 @dataclass(frozen=True)
 class SyncState:
-    status: str  # synced | pending | retrying | failed | superseded | not sent
+    status: str  # synced | pending | retrying | failed | superseded | not sent | not submitted | not started
     since: datetime | None = None
     message: str | None = None
     delivery_id: int | None = None
@@ -65,61 +62,9 @@ class SyncState:
             "retrying": f"retrying since {when}" + (f": {self.message}" if self.message else ""),
             "failed": "failed" + (f": {self.message}" if self.message else ""),
             "superseded": "replaced by a newer attempt",
+            "not submitted": "no attempt submitted yet",
+            "not started": "not started",
         }.get(self.status, "not sent (no gradebook column for this link)")
-
-
-@dataclass
-class AttemptSummary:
-    attempt: Attempt
-    number: int
-    sync: SyncState
-
-    @property
-    def duration(self) -> timedelta | None:
-        end = self.attempt.submitted_at
-        return end - self.attempt.started_at if end else None
-
-
-@dataclass
-class LearnerRow:
-    user_sub: str
-    name: str
-    attempts: list[AttemptSummary] = field(default_factory=list)
-
-    @property
-    def latest(self) -> AttemptSummary | None:
-        submitted = [a for a in self.attempts if a.attempt.status == AttemptStatus.submitted]
-        return submitted[-1] if submitted else None
-
-
-@dataclass
-class ClassReport:
-    rows: list[LearnerRow]
-    roster_note: str | None
-    mastery: list[tuple[str, float]]  # (activity title, mean mastery 0..1) over learners' latest attempts
-    distribution: list[int]  # latest scores in ten 10% bands
-    items: list[ItemStatistics]  # over each learner's first attempt, as Moodle's default
-    quiz: QuizStatistics | None = None  # the test as a whole, same attempts
-    all_attempts: bool = False  # statistics over every attempt, not only first ones
-
-    @property
-    def failed_ids(self) -> list[int]:
-        return [
-            summary.sync.delivery_id
-            for row in self.rows
-            for summary in row.attempts
-            if summary.sync.status == "failed" and summary.sync.delivery_id
-        ]
-
-
-def scope(ctx: LaunchContext):
-    return (
-        Attempt.platform_id == ctx.platform_id,
-        Attempt.deployment_id == ctx.deployment_id,
-        Attempt.context_id == ctx.context_id,
-        Attempt.resource_link_id == ctx.resource_link_id,
-        Attempt.preview.is_(False),
-    )
 
 
 def resync_scoped(session: Session, ctx: LaunchContext, delivery_ids: list[int] | None) -> int:
@@ -193,153 +138,271 @@ def members_from_nrps(body: object) -> list[Member]:
     return members
 
 
-def class_report(
-    session: Session,
-    content: CourseContent,
-    ctx: LaunchContext,
-    members: list[Member],
-    roster_note: str | None,
-    all_attempts: bool = False,
-) -> ClassReport:
-    """`all_attempts`: item statistics over every graded attempt instead of each learner's first
-    (Moodle's option, which its guide warns may be statistically invalid)."""
-    attempts = list(
-        session.scalars(select(Attempt).where(*scope(ctx)).order_by(Attempt.started_at, Attempt.id))
+# --- the learner table: one row per learner, sorted, filtered and paged by the database -------------
+
+
+@dataclass
+class AttemptSummary:
+    attempt: Attempt
+    number: int
+    sync: SyncState
+
+    @property
+    def duration(self) -> timedelta | None:
+        end = self.attempt.submitted_at
+        return end - self.attempt.started_at if end else None
+
+
+@dataclass
+class LearnerRow:
+    user_sub: str
+    name: str
+    attempt_count: int = 0
+    score: float | None = None  # latest submitted attempt
+    correct: int | None = None
+    total: int | None = None
+    passed: bool | None = None
+    last_submit: datetime | None = None
+    sync: SyncState = field(default_factory=lambda: SyncState("not started"))
+    attempts: list[AttemptSummary] = field(default_factory=list)
+
+
+@dataclass
+class LearnerPage:
+    rows: list[LearnerRow]
+    total: int  # learners matching the filters
+    page: int
+    pages: int
+    failed: int  # failed grades of the whole activity (the "resync all" button)
+    note: str | None = None  # e.g. a page past the end, shown instead of an empty table
+
+
+def scope(ctx: LaunchContext):
+    return (
+        Attempt.platform_id == ctx.platform_id,
+        Attempt.deployment_id == ctx.deployment_id,
+        Attempt.context_id == ctx.context_id,
+        Attempt.resource_link_id == ctx.resource_link_id,
+        Attempt.preview.is_(False),
     )
-    ids = [a.id for a in attempts]
+
+
+def latest_attempts(ctx: LaunchContext, *, first: bool = False, graded_only: bool = False):
+    """Each learner's latest submitted attempt (or first), as a subquery: one window function."""
+    direction = (Attempt.started_at, Attempt.id) if first else (Attempt.started_at.desc(), Attempt.id.desc())
+    where = [*scope(ctx), Attempt.status == AttemptStatus.submitted]
+    if graded_only:
+        where.append(
+            select(AttemptItemResult.attempt_id).where(AttemptItemResult.attempt_id == Attempt.id).exists()
+        )
+    ranked = (
+        select(
+            Attempt.id,
+            Attempt.user_sub,
+            Attempt.score,
+            Attempt.correct,
+            Attempt.total,
+            Attempt.passed,
+            func.row_number().over(partition_by=Attempt.user_sub, order_by=direction).label("rn"),
+        )
+        .where(*where)
+        .subquery("ranked")
+    )
+    return select(ranked).where(ranked.c.rn == 1).subquery("first" if first else "latest")
+
+
+def _learners_select(ctx: LaunchContext, members: list[Member]):
+    """Every learner of the activity (roster learners and anyone with an attempt), one row each,
+    with the sortable columns; the roster travels as a VALUES list (it lives in the LMS, not here).
+
+    The attempts are read in one pass: window functions give each learner's count, last submit and
+    latest submitted attempt (row 1 of their attempts, submitted ones first, newest first)."""
+    submitted = Attempt.status == AttemptStatus.submitted
+    learner = {"partition_by": Attempt.user_sub}
+    ranked = (
+        select(
+            Attempt.id,
+            Attempt.user_sub,
+            Attempt.status,
+            Attempt.score,
+            Attempt.correct,
+            Attempt.total,
+            Attempt.passed,
+            func.count(Attempt.id).over(**learner).label("attempts"),
+            func.max(Attempt.submitted_at).over(**learner).label("last_submit"),
+            func.max(Attempt.user_name).over(**learner).label("attempt_name"),
+            func.row_number()
+            .over(
+                **learner,
+                order_by=(case((submitted, 0), else_=1), Attempt.started_at.desc(), Attempt.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(*scope(ctx))
+        .subquery("ranked")
+    )
+    per = select(ranked).where(ranked.c.rn == 1).subquery("per_learner")
+    has_latest = per.c.status == AttemptStatus.submitted
+    learners = {m.user_sub: m.name for m in members if m.is_learner}
+    if learners:
+        roster = _roster_cte(learners)
+        everyone = union(select(roster.c.column1.label("user_sub")), select(per.c.user_sub)).subquery(
+            "everyone"
+        )
+        user_sub, roster_name = everyone.c.user_sub, roster.c.column2
+    else:
+        user_sub, roster_name = per.c.user_sub, literal(None, String)
+    name = func.coalesce(roster_name, func.nullif(per.c.attempt_name, ""), user_sub)
+    latest = {
+        key: case((has_latest, per.c[key]), else_=None)
+        for key in ("id", "score", "correct", "total", "passed")
+    }
+    sync = case(
+        (per.c.id.is_(None), "not started"),
+        (~has_latest, "not submitted"),
+        else_=func.coalesce(GradeDelivery.status, "not sent"),
+    )
+    attempts = func.coalesce(per.c.attempts, 0)
+    query = select(
+        user_sub.label("user_sub"),
+        name.label("name"),
+        attempts.label("attempts"),
+        per.c.last_submit,
+        *(value.label(key) for key, value in latest.items() if key != "id"),
+        sync.label("sync"),
+        GradeDelivery.id.label("delivery_id"),
+        GradeDelivery.synced_at,
+        GradeDelivery.retrying_since,
+        GradeDelivery.last_error,
+    )
+    if learners:
+        query = query.select_from(everyone).outerjoin(roster, roster.c.column1 == everyone.c.user_sub)
+        query = query.outerjoin(per, per.c.user_sub == everyone.c.user_sub)
+    else:
+        query = query.select_from(per)
+    query = query.outerjoin(GradeDelivery, (GradeDelivery.attempt_id == per.c.id) & has_latest)
+    columns = {
+        "name": func.lower(name),
+        "score": latest["score"],
+        "attempts": attempts,
+        "submitted": per.c.last_submit,
+        "sync": sync,
+        "passed": latest["passed"],
+        "user_sub": user_sub,
+    }
+    return query, columns, name
+
+
+def _roster_cte(learners: dict[str, str]):
+    """The roster as `WITH roster AS (VALUES (:s0, :n0), ...)`: SQLite and PostgreSQL both name a
+    VALUES list's columns column1, column2 (SQLite has no `AS t (a, b)` column aliases). Two bound
+    parameters per learner: within both databases' limits for rosters up to 16,000 learners."""
+    params = {}
+    for index, (sub, name) in enumerate(learners.items()):
+        params[f"s{index}"], params[f"n{index}"] = sub, name
+    rows = ", ".join(f"(:s{i}, :n{i})" for i in range(len(learners)))
+    return (
+        text(f"VALUES {rows}")
+        .bindparams(**params)
+        .columns(column("column1", String), column("column2", String))
+        .cte("roster")
+    )
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def learner_page(
+    session: Session, ctx: LaunchContext, members: list[Member], query: ReportQuery
+) -> LearnerPage:
+    """One page of learners as `query` asks, each with their attempts (for the row's details)."""
+    select_, columns, name = _learners_select(ctx, members)
+    if query.search:
+        select_ = select_.where(func.lower(name).like(_like(query.search), escape="\\"))
+    if query.result:
+        select_ = select_.where(columns["passed"].is_(query.result == "passed"))
+    if query.sync:
+        select_ = select_.where(columns["sync"] == query.sync)
+    key = columns[query.sort]
+    direction = key.desc() if query.descending else key.asc()
+    ordered = select_.add_columns(func.count().over().label("matching")).order_by(
+        key.is_(None), direction, columns["name"], columns["user_sub"]
+    )
+
+    def fetch(page: int) -> list:
+        return session.execute(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+
+    page, note = query.page, None
+    found = fetch(page)  # the matching count comes with the page (a window over the filtered rows)
+    total = found[0].matching if found else 0
+    if not found and page > 1:  # past the end: count, then show the last page and say so
+        total = session.scalar(select(func.count()).select_from(select_.subquery("filtered"))) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:
+        note = (
+            f"There is no page {page} ({pages} page{'s' if pages != 1 else ''} here); showing page {pages}."
+        )
+        page = pages
+        found = fetch(page)
+    rows = [
+        LearnerRow(
+            user_sub=r.user_sub,
+            name=r.name,
+            attempt_count=r.attempts,
+            score=r.score,
+            correct=r.correct,
+            total=r.total,
+            passed=r.passed,
+            last_submit=r.last_submit,
+            sync=SyncState(
+                r.sync,
+                {"synced": r.synced_at, "retrying": r.retrying_since}.get(r.sync),
+                r.last_error if r.delivery_id else None,
+                r.delivery_id,
+            ),
+        )
+        for r in found
+    ]
+    _attach_attempts(session, ctx, rows)
+    return LearnerPage(rows, total, page, pages, failed_count(session, ctx), note)
+
+
+def _attach_attempts(session: Session, ctx: LaunchContext, rows: list[LearnerRow]) -> None:
+    """The attempts of this page's learners only (bounded by the page size, not the class)."""
+    by_sub = {row.user_sub: row for row in rows}
+    if not by_sub:
+        return
+    attempts = list(
+        session.scalars(
+            select(Attempt)
+            .options(defer(Attempt.delivered), defer(Attempt.gradebook))
+            .where(*scope(ctx), Attempt.user_sub.in_(list(by_sub)))
+            .order_by(Attempt.started_at, Attempt.id)
+        )
+    )
     deliveries = {
         d.attempt_id: d
-        for d in session.scalars(select(GradeDelivery).where(GradeDelivery.attempt_id.in_(ids)))
-    }
-    rows: dict[str, LearnerRow] = {
-        m.user_sub: LearnerRow(m.user_sub, m.name) for m in members if m.is_learner
+        for d in session.scalars(
+            select(GradeDelivery).where(GradeDelivery.attempt_id.in_([a.id for a in attempts]))
+        )
     }
     for attempt in attempts:
-        row = rows.setdefault(
-            attempt.user_sub, LearnerRow(attempt.user_sub, attempt.user_name or attempt.user_sub)
-        )
+        row = by_sub[attempt.user_sub]
         row.attempts.append(AttemptSummary(attempt, len(row.attempts) + 1, _sync(deliveries.get(attempt.id))))
-    ordered = sorted(rows.values(), key=lambda r: (r.name.casefold(), r.user_sub))
-    # A review's completion records have no questions of their own (nothing to grade item by item).
-    graded = {
-        a.id: grade_attempt(content, a)
-        for a in attempts
-        if a.status == AttemptStatus.submitted and a.delivered
-    }
-    latest = [row.latest.attempt for row in ordered if row.latest]
-    return ClassReport(
-        rows=ordered,
-        roster_note=roster_note,
-        mastery=_class_mastery(content, [graded[a.id] for a in latest if a.id in graded]),
-        distribution=histogram([a.score or 0.0 for a in latest]),
-        all_attempts=all_attempts,
-        **_statistics(attempts, graded, all_attempts),
-    )
 
 
-def _statistics(attempts: list[Attempt], graded: dict, all_attempts: bool = False) -> dict:
-    """Item and test statistics over each learner's first graded attempt (Moodle's default: later
-    attempts build on the first), or over all of them. A slot is (objective, n-th item of it): a
-    per-objective draw puts different items in it, as a Moodle random question does; every attempt
-    of a blueprint has the same slots, so the test's CIC is over those."""
-    taken = [a for a in attempts if a.id in graded]
-    analysed = [
-        graded[a.id] for a in (taken if all_attempts else first_attempts([(a.user_sub, a) for a in taken]))
-    ]
-    slots = []
-    for g in analysed:
-        per_objective: dict[str, int] = {}
-        row = {}
-        for r in sorted(g.results, key=lambda r: (r.objective, r.item_id)):
-            per_objective[r.objective] = per_objective.get(r.objective, 0) + 1
-            row[f"{r.objective}#{per_objective[r.objective]}"] = r.is_correct
-        slots.append(row)
-    try:
-        quiz = quiz_statistics(slots) if analysed else None
-    except ValueError:  # the blueprint changed between attempts: no common slots to compare
-        quiz = None
-    return {
-        "items": item_statistics([{r.item_id: r.is_correct for r in g.results} for g in analysed]),
-        "quiz": quiz,
-    }
-
-
-def _class_mastery(content: CourseContent, latest) -> list[tuple[str, float]]:
-    activities = [o for o in content.objectives if o.kind is ObjectiveKind.activity]
-    ids = [o.id for o in content.objectives]
-    per_learner = [trace([(r.objective, r.is_correct) for r in g.results], ids) for g in latest]
-    if not per_learner:
-        return []
-    return [(o.title, sum(m[o.id] for m in per_learner) / len(per_learner)) for o in activities]
-
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: object) -> object:
-    """A text cell a spreadsheet would read as a formula (it starts with =, +, -, @, tab or CR) gets a
-    leading single quote, as OWASP advises against CSV injection: learners choose their LMS names."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS):
-        return "'" + cell
-    return cell
-
-
-class _SafeWriter:
-    """csv.writer whose text cells are spreadsheet_safe; numbers are written as they are."""
-
-    def __init__(self, buffer: io.StringIO) -> None:
-        self._writer = csv.writer(buffer)
-
-    def writerow(self, row: list[object]) -> None:
-        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
-
-
-def export_csv(content: CourseContent, report: ClassReport) -> str:
-    """One row per learner and attempt (learners without attempts get one row too)."""
-    objectives = [o.id for o in content.objectives]
-    buffer = io.StringIO()
-    writer = _SafeWriter(buffer)
-    writer.writerow(
-        [
-            "learner",
-            "user_id",
-            "attempt",
-            "status",
-            "started_utc",
-            "submitted_utc",
-            "duration_seconds",
-            "correct",
-            "total",
-            "score_percent",
-            "passed",
-            *objectives,
-            "grade_sync",
-        ]
-    )
-    for row in report.rows:
-        if not row.attempts:
-            writer.writerow([row.name, row.user_sub, "", "not started"] + [""] * (8 + len(objectives)))
-        for summary in row.attempts:
-            a = summary.attempt
-            per_objective = a.by_objective or {}
-            writer.writerow(
-                [
-                    row.name,
-                    row.user_sub,
-                    summary.number,
-                    a.status,
-                    a.started_at.isoformat(timespec="seconds"),
-                    a.submitted_at.isoformat(timespec="seconds") if a.submitted_at else "",
-                    int(summary.duration.total_seconds()) if summary.duration else "",
-                    a.correct if a.correct is not None else "",
-                    a.total if a.total is not None else "",
-                    round(100 * a.score) if a.score is not None else "",
-                    {True: "yes", False: "no"}.get(a.passed, ""),
-                    *[
-                        f"{per_objective[o][0]}/{per_objective[o][1]}" if o in per_objective else ""
-                        for o in objectives
-                    ],
-                    summary.sync.describe,
-                ]
+def failed_count(session: Session, ctx: LaunchContext) -> int:
+    return (
+        session.scalar(
+            select(func.count(GradeDelivery.id)).where(
+                GradeDelivery.platform_id == ctx.platform_id,
+                GradeDelivery.deployment_id == ctx.deployment_id,
+                GradeDelivery.context_id == ctx.context_id,
+                GradeDelivery.resource_link_id == ctx.resource_link_id,
+                GradeDelivery.status == "failed",
             )
-    return buffer.getvalue()
+        )
+        or 0
+    )

@@ -1,5 +1,9 @@
 """Coordinates for small server-rendered SVG charts (no script: the CSP allows none inline, and a
-chart that is only an image would need one to be read; each chart also has a data table)."""
+chart that is only an image would need one to be read; each chart also has a data table).
+
+Charts are drawn 360 units wide, the width of a phone, so that scaled to one their 12-unit text is
+still about 12 px; the legend is HTML beside the drawing (it wraps), and at most MAX_X_LABELS x-axis
+labels (dates, or times of one day) are drawn so that they never run into each other."""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ STYLES = (
     ("#6f42c1", "4 4"),
     ("#1b1f24", "14 6"),
 )
-LEFT, TOP, PLOT_WIDTH, PLOT_HEIGHT = 48.0, 16.0, 400.0, 200.0
+LEFT, TOP, PLOT_WIDTH, PLOT_HEIGHT = 40.0, 12.0, 304.0, 180.0
+MAX_X_LABELS = 6  # 304 units / 6 = 50 per label: room for "12 Mar" or "14:05" at 12 units
 
 
 @dataclass(frozen=True)
@@ -77,9 +82,6 @@ def mastery_chart(
         y_ticks=tuple((_y(step / 4), f"{25 * step}%") for step in range(5)),
         x_title=_x_title(times),
     )
-
-
-MAX_X_LABELS = 6
 
 
 def _when_labels(times: Sequence[datetime]) -> list[str]:

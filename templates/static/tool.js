@@ -4,12 +4,32 @@
  *  - [data-registration-done] tells the LMS that Dynamic Registration finished;
  *  - [data-autosave] question forms save the answer as soon as it is chosen (one save at a time);
  *  - [data-role=timer] counts down, announces 10, 5 and 1 minutes left to screen readers, and
- *    says when time is up, then reloads so the server (which keeps the real clock) submits the attempt.
+ *    says when time is up, then reloads so the server (which keeps the real clock) submits the attempt;
+ *  - inside an LMS frame, the page tells the LMS its height (lti.frameResize) on load and whenever it
+ *    changes, so the frame grows to the content instead of scrolling inside the course page.
  */
 (function () {
   "use strict";
 
   document.querySelectorAll("form[data-autosubmit]").forEach(function (form) { form.submit(); });
+
+  // lti.frameResize: Canvas reads the object form ({subject, height}); D2L, Sakai and older Canvas
+  // versions read a JSON string, so both are sent. "*": the tool does not know the LMS page's origin
+  // here, and the message carries nothing but a height.
+  if (window.parent !== window) {
+    var sentHeight = 0;
+    var postHeight = function () {
+      var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      if (!height || height === sentHeight) return;
+      sentHeight = height;
+      var message = { subject: "lti.frameResize", height: height };
+      window.parent.postMessage(message, "*");
+      window.parent.postMessage(JSON.stringify(message), "*");
+    };
+    if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.documentElement);
+    window.addEventListener("load", postHeight);
+    postHeight();
+  }
 
   if (document.querySelector("[data-registration-done]")) {
     var target = window.opener || (window.parent !== window ? window.parent : null);

@@ -1,0 +1,156 @@
+"""The learner's pages in headless Chromium, launched by the sandbox LMS in its cross-site frame: the
+frame grows to the content (lti.frameResize), the result guides, questions can be marked for review;
+at 1280 and 360 px wide, with axe-core at 0 violations and the keyboard alone.
+
+The sandbox LMS does not act on lti.frameResize itself, so the tests play an LMS that does (as Canvas
+does): a listener added to the platform's page sets the frame's height to the one the tool asks for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from flask import render_template
+
+from .lti_harness import start_lms
+from .test_lti_browser import ADA, TOOL_PAGE, button, focused, tab_to
+
+pytestmark = pytest.mark.browser
+
+# The platform page's side of lti.frameResize, as Canvas does it: the object form or its JSON string.
+RESIZING_LMS = """if (location.origin === ORIGIN) {
+  window.frameResizes = [];
+  window.addEventListener("message", (event) => {
+    let data = event.data;
+    if (typeof data === "string") { try { data = JSON.parse(data); } catch (e) { return; } }
+    if (!data || data.subject !== "lti.frameResize") return;
+    window.frameResizes.push({height: data.height, raw: typeof event.data});
+    const frame = document.querySelector("iframe[name='tool-frame']");
+    if (frame && frame.contentWindow === event.source) frame.style.height = data.height + "px";
+  });
+}"""
+
+
+@pytest.fixture
+def lms(tmp_path):
+    with start_lms(tmp_path) as running:
+        running.add_link("diagnostic")
+        running.add_link("mock-exam")
+        yield running
+
+
+def framed_launch(page, lms, link: str = "diagnostic"):
+    """Launch as Ada in the platform's frame (the sandbox's default) and wait for the tool's page."""
+    page.add_init_script(RESIZING_LMS.replace("ORIGIN", json.dumps(lms.sandbox_url)))
+    page.goto(f"{lms.sandbox_url}/")
+    activity = page.get_by_role("group", name=link, exact=True)
+    activity.get_by_role("radio", name="in a frame on this site").check()
+    activity.get_by_role("button", name=f"Launch as {ADA}").click()
+    page.wait_for_url(re.compile(r"/launch/start$"))
+    frame = page.frame(name="tool-frame")
+    frame.wait_for_url(TOOL_PAGE)
+    frame.wait_for_load_state("load")
+    return frame
+
+
+def frame_fits(page, frame) -> tuple[int, int]:
+    """(the frame element's height, the tool document's content height), once they agree or after 3 s."""
+    page.wait_for_function(
+        """() => {
+          const el = document.querySelector("iframe[name='tool-frame']");
+          return window.frameResizes.length && parseInt(el.style.height, 10) ===
+                 window.frameResizes[window.frameResizes.length - 1].height;
+        }""",
+        timeout=3000,
+    )
+    content = frame.evaluate("() => Math.ceil(document.documentElement.getBoundingClientRect().height)")
+    element = page.evaluate("() => document.querySelector(\"iframe[name='tool-frame']\").clientHeight")
+    return element, content
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_lms_frame_grows_to_the_content_and_follows_it(browser, lms, width):
+    context = browser.new_context(viewport={"width": width, "height": 560})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    frame = framed_launch(page, lms)
+
+    element, content = frame_fits(page, frame)
+    assert abs(element - content) <= 2, (element, content)  # borders aside, the frame is the content
+    assert frame.evaluate("() => document.documentElement.scrollHeight <= window.innerHeight + 2")
+    kinds = {entry["raw"] for entry in page.evaluate("() => window.frameResizes")}
+    assert kinds == {"object", "string"}  # both forms, for Canvas and for the platforms reading strings
+
+    # The content changes (the question page is another height): the frame follows.
+    intro_height = content
+    frame.get_by_role("button", name="Start").click()
+    frame.wait_for_url(re.compile(r"/q/1$"))
+    frame.wait_for_load_state("load")
+    element, content = frame_fits(page, frame)
+    assert content != intro_height and abs(element - content) <= 2, (intro_height, element, content)
+    # And within the same page (a status line appears after a save).
+    before = len(page.evaluate("() => window.frameResizes"))
+    frame.evaluate(  # CSSOM, not a style attribute: the tool's CSP allows no inline styles
+        "() => { const p = document.createElement('p'); p.style.height = '300px';"
+        " document.querySelector('main').append(p); }"
+    )
+    page.wait_for_function(f"() => window.frameResizes.length > {before}", timeout=3000)
+    element, grown = frame_fits(page, frame)
+    assert grown >= content + 300 and abs(element - grown) <= 2
+    assert errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_pages_are_usable_in_a_560px_frame_that_does_not_resize(browser, lms, width):
+    """An LMS that ignores lti.frameResize: the page scrolls inside a 560 px frame, and each page's main
+    action is reachable from the keyboard, visible when focused, and not covered by anything."""
+    context = browser.new_context(viewport={"width": width, "height": 560})
+    page = context.new_page()
+    page.goto(f"{lms.sandbox_url}/")
+    activity = page.get_by_role("group", name="mock-exam", exact=True)
+    activity.get_by_role("radio", name="in this window").check()
+    activity.get_by_role("button", name=f"Launch as {ADA}").click()
+    page.wait_for_url(TOOL_PAGE)
+    fixed = """() => [...document.querySelectorAll('body *')].filter(el =>
+        ['fixed', 'sticky'].includes(getComputedStyle(el).position)).length"""
+
+    def reachable(name: str) -> None:
+        tab_to(page.keyboard, page.main_frame, button(name), ring=None, limit=60)
+        box = page.evaluate(
+            """() => { const r = document.activeElement.getBoundingClientRect();
+                       const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                       const covered = !document.activeElement.contains(hit);
+                       return {top: r.top, bottom: r.bottom, covered: covered}; }"""
+        )
+        assert box["top"] >= 0 and box["bottom"] <= 561 and not box["covered"], (name, box)
+        assert page.evaluate(fixed) == 0
+
+    reachable("Start")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/q/1$"))
+    reachable("Save and next →")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/q/2$"))
+    reachable("Review answers")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/review$"))
+    reachable("Submit for grading")
+    assert focused(page.main_frame)["text"] == "Submit for grading"
+    context.close()
+
+
+@pytest.mark.parametrize("scripting", [True, False])
+def test_auto_post_continue_button_only_without_javascript(browser, lms, scripting):
+    """The tool's auto-post page (the deep linking return to the LMS): with JavaScript the form posts
+    itself and no Continue button flashes; without it, Continue is the way on."""
+    with lms.tool_app.test_request_context("/"):
+        html = render_template("tool/auto_post.html", action="https://lms.example/back", fields={"JWT": "x"})
+    context = browser.new_context(java_script_enabled=scripting)
+    page = context.new_page()
+    page.set_content(html)  # tool.js (a relative URL) does not load here: the form stays on the page
+    assert page.get_by_role("button", name="Continue").count() == (0 if scripting else 1)
+    context.close()

@@ -188,6 +188,7 @@ class Attempt(Base):
     by_objective: Mapped[dict[str, Any] | None] = mapped_column()
     resource_link_title: Mapped[str] = mapped_column(String(500), default="")
     gradebook: Mapped[dict[str, Any] | None] = mapped_column()  # the launch's AGS endpoint claim
+    flagged: Mapped[list[Any] | None] = mapped_column(default=list)  # item ids marked "for review"
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
 
 
@@ -311,3 +312,41 @@ class MasterySnapshot(Base):
     source: Mapped[str] = mapped_column(String(20))  # diagnostic | mock_exam | review
     taken_at: Mapped[datetime] = mapped_column()
     mastery: Mapped[dict[str, Any]] = mapped_column()  # objective id -> P(known)
+
+
+class LinkPolicy(Base):
+    """An instructor's settings for one resource link: when learners may see the rationales."""
+
+    __tablename__ = "link_policies"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "deployment_id", "resource_link_id", name="uq_link_policy"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    resource_link_id: Mapped[str] = mapped_column(String(500))
+    rationales: Mapped[str] = mapped_column(String(20), default="immediately")  # see services.policies
+    rationales_from: Mapped[datetime | None] = mapped_column()  # for rationales == "after_date"
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Accommodation(Base):
+    """Extra time for one learner in one resource link: minutes on top, or a factor on the limit."""
+
+    __tablename__ = "accommodations"
+    __table_args__ = (
+        UniqueConstraint(
+            "platform_id", "deployment_id", "resource_link_id", "user_sub", name="uq_accommodation"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    resource_link_id: Mapped[str] = mapped_column(String(500))
+    user_sub: Mapped[str] = mapped_column(String(500))
+    extra_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    time_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,6 +3,7 @@
  *  - [data-autosubmit] forms post themselves (deep linking return to the LMS);
  *  - [data-registration-done] tells the LMS that Dynamic Registration finished;
  *  - [data-autosave] question forms save the answer as soon as it is chosen (one save at a time);
+ *  - the [data-role=flag] "Mark for review" toggle posts in place (without JavaScript it posts the form);
  *  - [data-role=timer] counts down, announces 10, 5 and 1 minutes left to screen readers, and
  *    says when time is up, then reloads so the server (which keeps the real clock) submits the attempt;
  *  - inside an LMS frame, the page tells the LMS its height (lti.frameResize) on load and whenever it
@@ -60,6 +61,30 @@
             });
         });
       });
+    });
+  });
+
+  // "Mark for review": the same post as without JavaScript, in place; the page then shows the new state.
+  document.querySelectorAll('button[data-role="flag"]').forEach(function (flag) {
+    var form = flag.form;
+    var status = form.querySelector('[data-role="save-status"]');
+    var current = document.querySelector('.question-nav a[aria-current="step"]');
+    flag.addEventListener("click", function (event) {
+      event.preventDefault();
+      var body = new FormData(form);
+      body.set("flag", flag.value);
+      fetch(form.action, { method: "POST", body: body, headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (data) {
+          flag.setAttribute("aria-pressed", data.flagged ? "true" : "false");
+          flag.value = data.flagged ? "off" : "on";
+          status.textContent = data.flagged ? "Marked for review." : "No longer marked for review.";
+          if (current) current.classList.toggle("flagged", data.flagged);
+        })
+        .catch(function () { form.requestSubmit(flag); }); // the server decides, the plain way
     });
   });
 

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from courseware.packaged import templates_dir
 from lti_app import cli, extensions, observability, security
 from lti_app.config import settings_from_environment
-from lti_app.web import assessments, errors, health, instructor, limits, lti, pages, review
+from lti_app.web import assessments, errors, health, instructor, limits, link_settings, lti, pages, review
 
 TEMPLATES_DIR = templates_dir()
 
@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     observability.init_app(app)  # JSON logs with request ids, launch metrics
     errors.init_app(app)
     limits.init_app(app)
-    for blueprint in (lti.bp, assessments.bp, instructor.bp, review.bp, pages.bp):
+    for blueprint in (lti.bp, assessments.bp, instructor.bp, link_settings.bp, review.bp, pages.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     health.init_app(app)  # /healthz, /readyz, /metrics in front of everything

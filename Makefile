@@ -22,7 +22,8 @@ TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 # Every test whose behaviour depends on the database or Redis (locks, SKIP LOCKED, row locks, restarts).
 SERVICE_TESTS := tests/test_lti_*.py tests/test_review_*.py tests/test_grade_passback.py \
   tests/test_submit_concurrency.py tests/test_worker_processes.py tests/test_registration_security.py \
-  tests/test_outbound_guard.py tests/test_csv_export.py tests/test_pagination.py
+  tests/test_outbound_guard.py tests/test_csv_export.py tests/test_pagination.py \
+  tests/test_learner_policies.py
 
 .PHONY: setup demo build test test-services lint benchmark wheel-check clean venv-broken
 

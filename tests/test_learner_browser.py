@@ -15,7 +15,7 @@ import pytest
 from flask import render_template
 
 from .lti_harness import start_lms
-from .test_lti_browser import ADA, TOOL_PAGE, button, focused, tab_to
+from .test_lti_browser import ADA, TOOL_PAGE, axe_violations, button, focused, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -153,4 +153,99 @@ def test_auto_post_continue_button_only_without_javascript(browser, lms, scripti
     page = context.new_page()
     page.set_content(html)  # tool.js (a relative URL) does not load here: the form stays on the page
     assert page.get_by_role("button", name="Continue").count() == (0 if scripting else 1)
+    context.close()
+
+
+# --- mark for review, the result, the settings: 1280 and 360 px, axe, the keyboard ---------------------
+
+
+def axe_clean(target) -> list:
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in axe_violations(target)]
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_mark_for_review_result_and_settings_by_keyboard_with_axe(browser, lms, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    found: dict[str, list] = {}
+    widths: dict[str, int] = {}
+
+    def check(name: str) -> None:
+        found[name] = axe_clean(page)
+        widths[name] = page.evaluate("() => document.documentElement.scrollWidth")
+
+    page.goto(f"{lms.sandbox_url}/")
+    activity = page.get_by_role("group", name="mock-exam", exact=True)
+    activity.get_by_role("radio", name="in this window").check()
+    activity.get_by_role("button", name=f"Launch as {ADA}").click()
+    page.wait_for_url(TOOL_PAGE)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url(re.compile(r"/q/1$"))
+    page.wait_for_load_state("load")
+    frame = page.main_frame
+
+    # The flag, with JavaScript: a toggle button, pressed in place (no page load), announced.
+    flag = page.get_by_role("button", name="Mark for review")
+    assert flag.get_attribute("aria-pressed") == "false"
+    tab_to(page.keyboard, frame, button("Mark for review"))
+    url = page.url
+    page.keyboard.press("Enter")
+    page.get_by_text("Marked for review.").wait_for()
+    assert page.url == url and flag.get_attribute("aria-pressed") == "true"
+    assert lms.attempts()[-1].flagged == [lms.attempts()[-1].delivered[0]["item_id"]]
+    check("question, flagged")
+    page.keyboard.press("Space")  # and off again, still from the keyboard
+    page.get_by_text("No longer marked for review.").wait_for()
+    assert flag.get_attribute("aria-pressed") == "false" and lms.attempts()[-1].flagged == []
+    page.keyboard.press("Enter")
+    page.get_by_text("Marked for review.").wait_for()
+
+    page.get_by_role("button", name="Review answers").click()
+    page.wait_for_url(re.compile(r"/review$"))
+    assert page.locator("ol.answer-review > li").first.inner_text().endswith("Marked for review")
+    check("answer review")
+    page.get_by_role("button", name="Submit for grading").click()
+    page.wait_for_url(re.compile(r"/submit$"))
+    check("confirm")
+    page.get_by_role("button", name="Submit anyway").click()
+    page.wait_for_url(re.compile(r"/result$"))
+    assert page.get_by_text(re.compile(r"^Time taken: \d+ min \d+ s")).is_visible()
+    assert page.get_by_role("link", name="Start your spaced review").is_visible()
+    check("result")
+    # A folded (secure) or open activity of the gap guide opens and closes from the keyboard.
+    summary = page.locator("ol.gap-guide details > summary").last
+    summary.focus()
+    opened = summary.evaluate("el => el.parentElement.open")
+    page.keyboard.press("Enter")
+    assert summary.evaluate("el => el.parentElement.open") is (not opened)
+
+    # The instructor's settings page, reached from the instructor view, used with the keyboard.
+    page.goto(f"{lms.sandbox_url}/")
+    activity = page.get_by_role("group", name="mock-exam", exact=True)
+    activity.get_by_role("radio", name="in this window").check()
+    activity.get_by_role("button", name="Launch as Ines Instructor").click()
+    page.wait_for_url(TOOL_PAGE)
+    page.get_by_role("link", name="Extra time and explanations").click()
+    page.wait_for_url(re.compile(r"/settings/$"))
+    check("settings")
+    minutes = page.get_by_label("Extra minutes")
+    minutes.focus()
+    minutes.fill("15")
+    tab_to(page.keyboard, frame, button(f"Save extra time for {ADA}"))
+    page.keyboard.press("Enter")
+    page.get_by_text("Saved.").wait_for()
+    assert page.get_by_label("Extra minutes").input_value() == "15"
+    page.get_by_role("radio", name="From a date").check()
+    page.get_by_label("Show them from (date and time, UTC)").fill("2030-01-01T09:00")
+    page.get_by_role("button", name="Save explanations setting").click()
+    page.get_by_text("Saved.").wait_for()
+    assert page.get_by_label("Show them from (date and time, UTC)").input_value() == "2030-01-01T09:00"
+    assert page.get_by_role("radio", name="From a date").is_checked()
+    check("settings, saved")
+
+    assert {name: v for name, v in found.items() if v} == {}, "axe-core: WCAG 2.1 AA violations"
+    assert set(widths.values()) == {width}, f"horizontal scroll: {widths}"
+    assert errors == []
     context.close()

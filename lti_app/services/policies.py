@@ -123,24 +123,29 @@ class LearnerTime:
 
 
 def learners_of_link(session: Session, ctx: LaunchContext) -> list[LearnerTime]:
-    """The learners who launched this link (staff left out), with their extra time, by name."""
+    """The learners of this link, by name: those who launched it (staff left out), took it, or were
+    given time (launch records are purged after a while; attempts and accommodations are not)."""
+    names: dict[str, str] = {}
     launches = session.execute(
         select(LaunchRecord.user_sub, LaunchRecord.user_name, LaunchRecord.roles)
         .where(*_link(LaunchRecord, ctx))
         .order_by(LaunchRecord.created_at)
     )
-    names: dict[str, str] = {}
     for user_sub, name, roles in launches:
         if not grants_instructor_view(roles or []):
             names[user_sub] = name or names.get(user_sub) or user_sub
+    taken = session.execute(
+        select(Attempt.user_sub, Attempt.user_name).where(*_link(Attempt, ctx), Attempt.preview.is_(False))
+    )
+    for user_sub, name in taken:
+        names.setdefault(user_sub, name or user_sub)
     given = {a.user_sub: a for a in session.scalars(select(Accommodation).where(*_link(Accommodation, ctx)))}
+    for user_sub in given:
+        names.setdefault(user_sub, user_sub)
     rows = [
-        LearnerTime(
-            sub,
-            name,
-            given[sub].extra_minutes if sub in given else 0,
-            given[sub].time_factor if sub in given else 1.0,
-        )
+        LearnerTime(sub, name, given[sub].extra_minutes, given[sub].time_factor)
+        if sub in given
+        else LearnerTime(sub, name, 0, 1.0)
         for sub, name in names.items()
     ]
     return sorted(rows, key=lambda row: (row.name.casefold(), row.user_sub))

@@ -17,6 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # This revision's id is 34 characters; Alembic makes alembic_version.version_num VARCHAR(32), and
+    # PostgreSQL enforces it (SQLite does not). Widened first, in this same transaction, so the stamp
+    # that follows fits. Left wide on downgrade: a wider column holds every shorter id.
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("alembic_version", "version_num", type_=sa.String(length=64), existing_nullable=False)
     op.add_column("attempts", sa.Column("flagged", sa.JSON(), nullable=True))
     op.create_table(
         "link_policies",

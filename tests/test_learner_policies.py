@@ -126,6 +126,8 @@ def test_a_new_attempt_starts_with_the_extra_time_and_a_factor(lms):
         instructor, page, "/settings/time", user_sub=LEARNER, extra_minutes="5", time_factor="1.5"
     )
     assert saved.status_code == 200
+    intro = lms.launch(ada, LEARNER, link_id)
+    assert "you have 50 minutes (extra time from your instructor)" in intro.text
     attempt = attempt_of(lms, start(lms, ada, user=LEARNER, assessment="mock-exam").url)
     assert attempt.deadline_at - attempt.started_at == timedelta(minutes=30 * 1.5 + 5)
 

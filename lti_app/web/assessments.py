@@ -15,7 +15,7 @@ from lti_app.adapters.redis_store import store
 from lti_app.extensions import content
 from lti_app.lti.launch import LaunchError
 from lti_app.observability import logs, metrics
-from lti_app.services import attempts, results
+from lti_app.services import attempts, policies, results
 from lti_app.services.launches import LaunchContext, load_launch
 from lti_app.web.csrf import protect
 
@@ -50,10 +50,15 @@ def home(launch_id: str):
     current = attempts.open_attempt(db(), ctx, ctx.assessment_id)
     if current is not None and not attempts.submit_if_overdue(db(), content(), current):
         return redirect(url_for(".question", launch_id=launch_id, attempt_id=current.id, number=1))
+    blueprint = content().blueprint(ctx.assessment_id)
+    limit = blueprint.time_limit_minutes
     return render_template(
         "tool/intro.html",
         ctx=ctx,
-        blueprint=content().blueprint(ctx.assessment_id),
+        blueprint=blueprint,
+        allowed_minutes=round(policies.time_allowance(db(), ctx, limit).total_seconds() / 60)
+        if limit
+        else None,
         past=[] if ctx.is_staff else attempts.attempts_of(db(), ctx, ctx.assessment_id),
     )
 

@@ -15,7 +15,17 @@ import pytest
 from flask import render_template
 
 from .lti_harness import start_lms
-from .test_lti_browser import ADA, TOOL_PAGE, axe_violations, button, focused, tab_to
+from .test_lti_browser import (
+    ADA,
+    INES,
+    TOOL_PAGE,
+    axe_violations,
+    button,
+    focused,
+    launch_from_home,
+    link,
+    tab_to,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +49,15 @@ def lms(tmp_path):
         running.add_link("diagnostic")
         running.add_link("mock-exam")
         yield running
+
+
+def new_page(browser, width: int, height: int):
+    """A page of its own browser context at this viewport, and the list its script errors go to."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return context, page, errors
 
 
 def framed_launch(page, lms, link: str = "diagnostic"):
@@ -72,10 +91,7 @@ def frame_fits(page, frame) -> tuple[int, int]:
 
 @pytest.mark.parametrize("width", [1280, 360])
 def test_the_lms_frame_grows_to_the_content_and_follows_it(browser, lms, width):
-    context = browser.new_context(viewport={"width": width, "height": 560})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = new_page(browser, width, 560)
     frame = framed_launch(page, lms)
 
     element, content = frame_fits(page, frame)
@@ -108,18 +124,13 @@ def test_the_lms_frame_grows_to_the_content_and_follows_it(browser, lms, width):
 def test_pages_are_usable_in_a_560px_frame_that_does_not_resize(browser, lms, width):
     """An LMS that ignores lti.frameResize: the page scrolls inside a 560 px frame, and each page's main
     action is reachable from the keyboard, visible when focused, and not covered by anything."""
-    context = browser.new_context(viewport={"width": width, "height": 560})
-    page = context.new_page()
-    page.goto(f"{lms.sandbox_url}/")
-    activity = page.get_by_role("group", name="mock-exam", exact=True)
-    activity.get_by_role("radio", name="in this window").check()
-    activity.get_by_role("button", name=f"Launch as {ADA}").click()
-    page.wait_for_url(TOOL_PAGE)
+    context, page, errors = new_page(browser, width, 560)
+    launch_from_home(page, lms, ADA, "mock-exam")
     fixed = """() => [...document.querySelectorAll('body *')].filter(el =>
         ['fixed', 'sticky'].includes(getComputedStyle(el).position)).length"""
 
-    def reachable(name: str) -> None:
-        tab_to(page.keyboard, page.main_frame, button(name), ring=None, limit=60)
+    def reachable(name: str, kind=button) -> None:
+        tab_to(page.keyboard, page.main_frame, kind(name), ring=None, limit=60)
         box = page.evaluate(
             """() => { const r = document.activeElement.getBoundingClientRect();
                        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
@@ -140,6 +151,13 @@ def test_pages_are_usable_in_a_560px_frame_that_does_not_resize(browser, lms, wi
     page.wait_for_url(re.compile(r"/review$"))
     reachable("Submit for grading")
     assert focused(page.main_frame)["text"] == "Submit for grading"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/submit$"))
+    reachable("Submit anyway")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/result$"))
+    reachable("Start your spaced review", kind=link)  # the result's one next step
+    assert errors == []
     context.close()
 
 
@@ -165,10 +183,7 @@ def axe_clean(target) -> list:
 
 @pytest.mark.parametrize("width", [1280, 360])
 def test_mark_for_review_result_and_settings_by_keyboard_with_axe(browser, lms, width):
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = new_page(browser, width, 800)
     found: dict[str, list] = {}
     widths: dict[str, int] = {}
 
@@ -176,11 +191,7 @@ def test_mark_for_review_result_and_settings_by_keyboard_with_axe(browser, lms, 
         found[name] = axe_clean(page)
         widths[name] = page.evaluate("() => document.documentElement.scrollWidth")
 
-    page.goto(f"{lms.sandbox_url}/")
-    activity = page.get_by_role("group", name="mock-exam", exact=True)
-    activity.get_by_role("radio", name="in this window").check()
-    activity.get_by_role("button", name=f"Launch as {ADA}").click()
-    page.wait_for_url(TOOL_PAGE)
+    launch_from_home(page, lms, ADA, "mock-exam")
     page.get_by_role("button", name="Start").click()
     page.wait_for_url(re.compile(r"/q/1$"))
     page.wait_for_load_state("load")
@@ -222,11 +233,7 @@ def test_mark_for_review_result_and_settings_by_keyboard_with_axe(browser, lms, 
     assert summary.evaluate("el => el.parentElement.open") is (not opened)
 
     # The instructor's settings page, reached from the instructor view, used with the keyboard.
-    page.goto(f"{lms.sandbox_url}/")
-    activity = page.get_by_role("group", name="mock-exam", exact=True)
-    activity.get_by_role("radio", name="in this window").check()
-    activity.get_by_role("button", name="Launch as Ines Instructor").click()
-    page.wait_for_url(TOOL_PAGE)
+    launch_from_home(page, lms, INES, "mock-exam")
     page.get_by_role("link", name="Extra time and explanations").click()
     page.wait_for_url(re.compile(r"/settings/$"))
     check("settings")

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from courseware.assessment import ItemResult
+from courseware.assessment import ItemResult, ObjectiveScore
 from courseware.mastery import GapEntry, MasteryLevel, gap_guide, trace
 from courseware.model import BlueprintKind, CourseContent, Item, Objective, Option
 from lti_app.adapters.orm import Attempt
@@ -96,12 +96,7 @@ def choices(content: CourseContent, state: AttemptView) -> list[ChoiceRow]:
 @dataclass(frozen=True)
 class ObjectiveRow:
     objective: Objective
-    correct: int
-    total: int
-
-    @property
-    def fraction(self) -> float:
-        return self.correct / self.total if self.total else 0.0
+    score: ObjectiveScore  # as the submit stored it
 
 
 @dataclass(frozen=True)
@@ -187,8 +182,12 @@ def result_view(session: Session, content: CourseContent, ctx: LaunchContext, at
     objectives = {o.id: o for o in content.objectives}
     results = question_results(content, attempt)
     stored = attempt.by_objective or {}
-    rows = [ObjectiveRow(objectives[o], c, t) for o, (c, t) in stored.items() if o in objectives]
-    rows.sort(key=lambda row: (row.fraction, list(objectives).index(row.objective.id)))
+    rows = [
+        ObjectiveRow(objectives[o], ObjectiveScore(o, c, t))
+        for o, (c, t) in stored.items()
+        if o in objectives
+    ]
+    rows.sort(key=lambda row: (row.score.fraction, list(objectives).index(row.objective.id)))
     guide = None
     if blueprint.kind in GUIDED:
         entries = gap_guide(attempt_mastery(content, results), content.objectives)

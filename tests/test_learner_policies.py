@@ -14,7 +14,10 @@ import lxml.html
 import pytest
 from sqlalchemy import update
 
+from courseware.model import BlueprintKind
 from lti_app.adapters.orm import Attempt, utcnow
+from lti_app.services.launches import LTI, LaunchContext
+from lti_app.services.results import next_step
 
 from .lti_harness import INSTRUCTOR, LEARNER, LEARNER_2, csrf_of, form_of, start_lms
 from .test_lti_flows import answer, attempt_of, start, submit
@@ -363,3 +366,28 @@ def test_mock_exam_result_guides_and_reads_the_stored_score(lms):
     session.commit()
     again = browser.get(result.url, timeout=10)
     assert f"Your score: 50% (7 of {attempt.total})" in again.text
+
+
+# --- the next step, as a unit -----------------------------------------------------------------------
+
+
+def context_with(return_url: object):
+    claims = {LTI + "launch_presentation": {"return_url": return_url}}
+    return LaunchContext(
+        "l", 1, "d", "u", "U", [], "c", "C", "r", "diagnostic", "LtiResourceLinkRequest", claims
+    )
+
+
+@pytest.mark.parametrize(
+    ("return_url", "shown"),
+    [
+        ("https://lms.example/course/1", "https://lms.example/course/1"),
+        ("javascript:alert(1)", None),
+        ("//lms.example/x", None),
+        (42, None),
+    ],
+)
+def test_the_mock_exam_step_links_only_to_a_web_return_url(return_url, shown):
+    step = next_step(context_with(return_url), BlueprintKind.diagnostic, passed=True, guide=[])
+    assert (step.kind, step.label, step.url) == ("course", "Go on to the mock exam", shown)
+    assert next_step(context_with(None), BlueprintKind.mock_exam, passed=False, guide=[]).kind == "retake"

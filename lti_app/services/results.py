@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -239,7 +240,7 @@ def next_step(
     if not passed:
         return NextStep("retake", "Try again", "A new attempt draws a new set of questions.")
     if kind is BlueprintKind.diagnostic:
-        url = ((ctx.claims.get(LTI + "launch_presentation") or {}).get("return_url")) or None
+        url = course_url(ctx)
         return NextStep(
             "course",
             "Go on to the mock exam",
@@ -247,3 +248,13 @@ def next_step(
             url,
         )
     return NextStep("review", "Keep it fresh with the spaced review", "A few cards a day keep what you know.")
+
+
+def course_url(ctx: LaunchContext) -> str | None:
+    """The launch's return_url (launch_presentation), if it is a web address: the claim is a free-form
+    dict, and a javascript: URL in a link would run in the tool's page."""
+    presentation = ctx.claims.get(LTI + "launch_presentation")
+    url = presentation.get("return_url") if isinstance(presentation, dict) else None
+    if isinstance(url, str) and urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc:
+        return url
+    return None

@@ -22,6 +22,7 @@ from lti_app.web import (
     health,
     instructor,
     limits,
+    link_settings,
     lti,
     pages,
     security,
@@ -51,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     observability.init_app(app)  # JSON logs with request ids, launch metrics
     errors.init_app(app)
     limits.init_app(app)
-    for blueprint in (lti.bp, assessments.bp, instructor.bp, spaced.bp, pages.bp):
+    for blueprint in (lti.bp, assessments.bp, instructor.bp, link_settings.bp, spaced.bp, pages.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     health.init_app(app)  # /healthz, /readyz, /metrics in front of everything

@@ -207,6 +207,7 @@ class Attempt(Base):
     # When its item and objective results were stored (at submit, or by the report's one-off backfill
     # for attempts submitted before they were): None means "not stored yet", never "no results".
     results_at: Mapped[datetime | None] = mapped_column()
+    flagged: Mapped[list[Any] | None] = mapped_column(default=list)  # item ids marked "for review"
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
 
 
@@ -359,3 +360,41 @@ class MasterySnapshot(Base):
     mastery: Mapped[dict[str, Any]] = mapped_column()  # objective id -> P(known)
     # objective id -> answers the estimate rests on (courseware.mastery.smoothed); None before 0005
     evidence: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class LinkPolicy(Base):
+    """An instructor's settings for one resource link: when learners may see the rationales."""
+
+    __tablename__ = "link_policies"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "deployment_id", "resource_link_id", name="uq_link_policy"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    resource_link_id: Mapped[str] = mapped_column(String(500))
+    rationales: Mapped[str] = mapped_column(String(20), default="immediately")  # see services.policies
+    rationales_from: Mapped[datetime | None] = mapped_column()  # for rationales == "after_date"
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Accommodation(Base):
+    """Extra time for one learner in one resource link: minutes on top, or a factor on the limit."""
+
+    __tablename__ = "accommodations"
+    __table_args__ = (
+        UniqueConstraint(
+            "platform_id", "deployment_id", "resource_link_id", "user_sub", name="uq_accommodation"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    resource_link_id: Mapped[str] = mapped_column(String(500))
+    user_sub: Mapped[str] = mapped_column(String(500))
+    extra_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    time_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

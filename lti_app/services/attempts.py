@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +27,7 @@ from lti_app.adapters.orm import Answer, Attempt, utcnow
 from lti_app.errors import AttemptError
 from lti_app.lti.claims import AGS as AGS_ENDPOINT
 from lti_app.observability import metrics
-from lti_app.services import grades, results, spaced
+from lti_app.services import grades, policies, results, spaced
 from lti_app.services.launches import LTI, LaunchContext
 
 SUBMITTED = "This attempt has been submitted; answers can no longer change."
@@ -100,7 +99,7 @@ def start_attempt(
         seed=seed,
         delivered=[{"item_id": d.item_id, "option_order": list(d.option_order)} for d in delivered],
         started_at=started,
-        deadline_at=started + timedelta(minutes=blueprint.time_limit_minutes)
+        deadline_at=started + policies.time_allowance(session, ctx, blueprint.time_limit_minutes)
         if blueprint.time_limit_minutes
         else None,
     )
@@ -199,6 +198,23 @@ def save_answer(
         answer.chosen, answer.answered_at = original, now
     session.commit()
     return answer
+
+
+def set_flag(session: Session, attempt: Attempt, item_number: int, flagged: bool) -> bool:
+    """Mark (or unmark) question `item_number` "for review": a note to self, never graded. Held like
+    an answer (the attempt's lock), so two tabs toggling different questions both keep theirs."""
+    if attempt.status != "open":
+        raise AttemptError(SUBMITTED, status=409)
+    if not 1 <= item_number <= len(attempt.delivered):
+        raise AttemptError(f"There is no question {item_number} in this attempt.", status=404)
+    if not _hold_open(session, attempt):
+        session.rollback()
+        raise AttemptError(SUBMITTED, status=409)
+    item_id = attempt.delivered[item_number - 1]["item_id"]
+    marks = [i for i in (attempt.flagged or []) if i != item_id] + ([item_id] if flagged else [])
+    attempt.flagged = marks
+    session.commit()
+    return flagged
 
 
 def submit(session: Session, content: CourseContent, attempt: Attempt, *, by: str = "learner") -> bool:

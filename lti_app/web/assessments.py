@@ -1,4 +1,4 @@
-"""The learner's side: start or resume, one question at a time, review, submit, result.
+"""The learner's side: start or resume, one question at a time, answer review, submit, result.
 
 Pages work without JavaScript (every answer is a form post); with it, answers also save as soon as
 they are chosen and a timer counts down. The server holds the items, the answers and the clock.
@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from courseware.assessment import AttemptStatus, original_to_display
-from courseware.mastery import gap_guide, trace
+from courseware.assessment import AttemptStatus
 from courseware.model import BlueprintKind
 from lti_app.adapters.db import db
 from lti_app.adapters.orm import utcnow
@@ -17,7 +16,7 @@ from lti_app.adapters.redis_store import store
 from lti_app.errors import LaunchError
 from lti_app.extensions import content
 from lti_app.observability import logs, metrics
-from lti_app.services import attempts
+from lti_app.services import attempt_pages, attempts, policies
 from lti_app.services.launches import LaunchContext, load_launch
 from lti_app.web.csrf import protect
 
@@ -52,10 +51,15 @@ def home(launch_id: str):
     current = attempts.open_attempt(db(), ctx, ctx.assessment_id)
     if current is not None and not attempts.submit_if_overdue(db(), content(), current):
         return redirect(url_for(".question", launch_id=launch_id, attempt_id=current.id, number=1))
+    blueprint = content().blueprint(ctx.assessment_id)
+    limit = blueprint.time_limit_minutes
     return render_template(
         "tool/intro.html",
         ctx=ctx,
-        blueprint=content().blueprint(ctx.assessment_id),
+        blueprint=blueprint,
+        allowed_minutes=round(policies.time_allowance(db(), ctx, limit).total_seconds() / 60)
+        if limit
+        else None,
         past=[] if ctx.is_staff else attempts.attempts_of(db(), ctx, ctx.assessment_id),
     )
 
@@ -72,22 +76,10 @@ def question(launch_id: str, attempt_id: int, number: int):
     ctx, attempt = _attempt(launch_id, attempt_id)
     if attempt.status != AttemptStatus.open or attempts.submit_if_overdue(db(), content(), attempt):
         return redirect(url_for(".result", launch_id=launch_id, attempt_id=attempt.id))
-    state = attempts.view(db(), content(), attempt)
-    if not 1 <= number <= len(state.delivered):
+    shown = attempt_pages.question_view(db(), content(), attempt, number)
+    if shown is None:
         abort(404)
-    delivered = state.delivered[number - 1]
-    item = next(i for i in content().all_items() if i.id == delivered.item_id)
-    options = [item.options[original] for original in delivered.option_order]
-    return render_template(
-        "tool/question.html",
-        ctx=ctx,
-        state=state,
-        number=number,
-        item=item,
-        options=options,
-        chosen=state.chosen_positions.get(item.id),
-        remaining=_remaining_seconds(attempt),
-    )
+    return render_template("tool/question.html", ctx=ctx, q=shown, remaining=_remaining_seconds(attempt))
 
 
 def _remaining_seconds(attempt) -> int | None:
@@ -98,7 +90,8 @@ def _remaining_seconds(attempt) -> int | None:
 
 @bp.post("/attempt/<int:attempt_id>/q/<int:number>")
 def answer(launch_id: str, attempt_id: int, number: int):
-    """Save the choice (if any), then go where the learner asked: next, previous, a number, review."""
+    """Save the choice (if any) and the "mark for review" flag (if its button was pressed), then go
+    where the learner asked: next, previous, a number, the answer review (a flag stays on the page)."""
     _ctx, attempt = _attempt(launch_id, attempt_id)
     choice = request.form.get("choice")
     if choice is not None:
@@ -108,9 +101,21 @@ def answer(launch_id: str, attempt_id: int, number: int):
             raise attempts.AttemptError("Choose one of the four options.") from None
         attempts.save_answer(db(), content(), attempt, number, position)
         metrics.answer_saved()
+    flag = request.form.get("flag")
+    if flag is not None:
+        if flag not in ("on", "off"):
+            raise attempts.AttemptError("flag: must be on or off.")
+        attempts.set_flag(db(), attempt, number, flag == "on")
     if request.accept_mimetypes.best == "application/json":
-        return jsonify({"saved": choice is not None, "remaining_seconds": _remaining_seconds(attempt)})
-    return redirect(_destination(launch_id, attempt, number, request.form.get("go", "next")), code=303)
+        return jsonify(
+            {
+                "saved": choice is not None,
+                "flagged": attempt.delivered[number - 1]["item_id"] in (attempt.flagged or []),
+                "remaining_seconds": _remaining_seconds(attempt),
+            }
+        )
+    go = "stay" if flag is not None else request.form.get("go", "next")
+    return redirect(_destination(launch_id, attempt, number, go), code=303)
 
 
 def _destination(launch_id: str, attempt, number: int, go: str) -> str:
@@ -125,32 +130,18 @@ def _destination(launch_id: str, attempt, number: int, go: str) -> str:
 
 @bp.get("/attempt/<int:attempt_id>/review")
 def review(launch_id: str, attempt_id: int):
+    """The answer review before submitting (not the spaced review): each choice as made, or not."""
     ctx, attempt = _attempt(launch_id, attempt_id)
     if attempt.status != AttemptStatus.open or attempts.submit_if_overdue(db(), content(), attempt):
         return redirect(url_for(".result", launch_id=launch_id, attempt_id=attempt.id))
     state = attempts.view(db(), content(), attempt)
     return render_template(
-        "tool/review.html",
+        "tool/answer_review.html",
         ctx=ctx,
         state=state,
-        choices=_choices(state),
+        choices=attempt_pages.choices(content(), state),
         remaining=_remaining_seconds(attempt),
     )
-
-
-def _choices(state) -> list[tuple[int, str | None, object | None]]:
-    """(number, letter, option) per question as displayed to the learner; (number, None, None) when
-    not answered. The review shows what was chosen, never whether it is right."""
-    items = {item.id: item for item in content().all_items()}
-    rows = []
-    for number, delivered in enumerate(state.delivered, start=1):
-        position = state.chosen_positions.get(delivered.item_id)
-        if position is None:
-            rows.append((number, None, None))
-        else:
-            option = items[delivered.item_id].options[delivered.option_order[position]]
-            rows.append((number, "ABCDEFGH"[position], option))
-    return rows
 
 
 @bp.post("/attempt/<int:attempt_id>/submit")
@@ -161,13 +152,14 @@ def submit(launch_id: str, attempt_id: int):
     confirmed = request.form.get("confirm") == "1"
     if attempt.status == AttemptStatus.open and not confirmed and not attempts.is_overdue(attempt):
         state = attempts.view(db(), content(), attempt)
-        unanswered = [row for row in _choices(state) if row[2] is None]
-        if unanswered:
+        rows = attempt_pages.choices(content(), state)
+        if unanswered := [row.number for row in rows if row.option is None]:
             return render_template(
                 "tool/submit_confirm.html",
                 ctx=ctx,
                 state=state,
-                unanswered=[number for number, _, _ in unanswered],
+                unanswered=unanswered,
+                flagged=[row.number for row in rows if row.flagged],
                 remaining=_remaining_seconds(attempt),
             )
     attempts.submit(db(), content(), attempt, by="learner")
@@ -180,24 +172,6 @@ def result(launch_id: str, attempt_id: int):
     attempts.submit_if_overdue(db(), content(), attempt)
     if attempt.status != AttemptStatus.submitted:
         return redirect(url_for(".review", launch_id=launch_id, attempt_id=attempt.id))
-    graded = attempts.grade_attempt(content(), attempt)
-    state = attempts.view(db(), content(), attempt)
-    items = {item.id: item for item in content().all_items()}
-    objectives = {o.id: o for o in content().objectives}
-    guide = None
-    if content().blueprint(attempt.assessment_id).kind is BlueprintKind.diagnostic:
-        mastery = trace(
-            [(r.objective, r.is_correct) for r in graded.results], [o.id for o in content().objectives]
-        )
-        guide = gap_guide(mastery, content().objectives)
     return render_template(
-        "tool/result.html",
-        ctx=ctx,
-        attempt=attempt,
-        graded=graded,
-        state=state,
-        items=items,
-        objectives=objectives,
-        guide=guide,
-        display=original_to_display,
+        "tool/result.html", ctx=ctx, r=attempt_pages.result_view(db(), content(), ctx, attempt)
     )

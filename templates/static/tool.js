@@ -5,13 +5,34 @@
  *  - [data-autosave] question forms save the answer as soon as it is chosen (one save at a time);
  *  - <time data-when> is shown in the learner's locale and time zone (Intl.DateTimeFormat), UTC in its title;
  *  - a spaced review card's "Show the answer" moves the focus to the answer it reveals;
+ *  - the [data-role=flag] "Mark for review" toggle posts in place (without JavaScript it posts the form);
  *  - [data-role=timer] counts down, announces 10, 5 and 1 minutes left to screen readers, and
- *    says when time is up, then reloads so the server (which keeps the real clock) submits the attempt.
+ *    says when time is up, then reloads so the server (which keeps the real clock) submits the attempt;
+ *  - inside an LMS frame, the page tells the LMS its height (lti.frameResize) on load and whenever it
+ *    changes, so the frame grows to the content instead of scrolling inside the course page.
  */
 (function () {
   "use strict";
 
   document.querySelectorAll("form[data-autosubmit]").forEach(function (form) { form.submit(); });
+
+  // lti.frameResize: Canvas reads the object form ({subject, height}); D2L, Sakai and older Canvas
+  // versions read a JSON string, so both are sent. "*": the tool does not know the LMS page's origin
+  // here, and the message carries nothing but a height.
+  if (window.parent !== window) {
+    var sentHeight = 0;
+    var postHeight = function () {
+      var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      if (!height || height === sentHeight) return;
+      sentHeight = height;
+      var message = { subject: "lti.frameResize", height: height };
+      window.parent.postMessage(message, "*");
+      window.parent.postMessage(JSON.stringify(message), "*");
+    };
+    if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.documentElement);
+    window.addEventListener("load", postHeight);
+    postHeight();
+  }
 
   if (document.querySelector("[data-registration-done]")) {
     var target = window.opener || (window.parent !== window ? window.parent : null);
@@ -58,6 +79,30 @@
     details.addEventListener("toggle", function () {
       var back = details.querySelector(".back");
       if (details.open && back) back.focus();
+    });
+  });
+
+  // "Mark for review": the same post as without JavaScript, in place; the page then shows the new state.
+  document.querySelectorAll('button[data-role="flag"]').forEach(function (flag) {
+    var form = flag.form;
+    var status = form.querySelector('[data-role="save-status"]');
+    var current = document.querySelector('.question-nav a[aria-current="step"]');
+    flag.addEventListener("click", function (event) {
+      event.preventDefault();
+      var body = new FormData(form);
+      body.set("flag", flag.value);
+      fetch(form.action, { method: "POST", body: body, headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (data) {
+          flag.setAttribute("aria-pressed", data.flagged ? "true" : "false");
+          flag.value = data.flagged ? "off" : "on";
+          status.textContent = data.flagged ? "Marked for review." : "No longer marked for review.";
+          if (current) current.classList.toggle("flagged", data.flagged);
+        })
+        .catch(function () { form.requestSubmit(flag); }); // the server decides, the plain way
     });
   });
 

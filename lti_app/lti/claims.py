@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 # The one place for the LTI 1.3 URIs the tool uses (claims, scopes, vocabularies): every other module of
-# lti_app imports them from here (lti_app/sandbox, the development LMS, keeps its own).
+# lti_app imports them from here (sandbox_lms, the development LMS, keeps its own in sandbox_lms/claims.py).
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"  # core claims: LTI + "roles", LTI + "custom", ...
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"  # deep linking claims
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"

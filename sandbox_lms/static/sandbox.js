@@ -62,3 +62,21 @@ if (document.querySelector("iframe[name='tool-frame']")) {
     }
   });
 }
+
+// lti.frameResize (what Canvas and others understand): the tool in the launch frame asks for the
+// height of its content, as an object or (D2L, Sakai, older Canvas) the same as a JSON string. Only the
+// launch frame's own window may resize it, and the height is kept within sane bounds.
+const toolFrame = document.querySelector("iframe[name='tool-frame']");
+if (toolFrame) {
+  window.addEventListener("message", (event) => {
+    if (event.source !== toolFrame.contentWindow) return;
+    let data = event.data;
+    if (typeof data === "string") {
+      try { data = JSON.parse(data); } catch (error) { return; }
+    }
+    if (!data || data.subject !== "lti.frameResize") return;
+    const height = Number(data.height);
+    if (!Number.isFinite(height) || height <= 0) return;
+    toolFrame.style.height = `${Math.min(Math.max(Math.round(height), 240), 50000)}px`;
+  });
+}

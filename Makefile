@@ -83,7 +83,7 @@ benchmark: $(VENV)/.installed
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'skarp_bench_report'" \
 	  | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE skarp_bench_report"
 	@failed=""; \
-	for bench in build_benchmark validate_benchmark lti_benchmark passback_benchmark report_benchmark; do \
+	for bench in build_benchmark validate_benchmark lti_benchmark passback_benchmark report_benchmark cohort_benchmark; do \
 	  echo "== $$bench"; $(PY) benchmarks/$$bench.py || failed="$$failed $$bench"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "missed targets or failed:$$failed" >&2; exit 1; fi

@@ -140,8 +140,7 @@ def main() -> int:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=10)
-    report(results, args)
-    return 0
+    return report(results, args)
 
 
 def _public_pem(private_pem: str) -> str:
@@ -222,7 +221,12 @@ def measure_floor(lms: Lms, link: str, port: int, args) -> dict:
     return Load(args.clients, args.seconds).run(requests.Session, verify)
 
 
-def report(results: dict, args) -> None:
+#: Issue 13, point 4: a full launch at >= 0.2x the bare RS256 floor with p99 < 300 ms at 8 clients,
+#: an answer save at >= 0.5x the floor.
+TARGETS = {"launches": (0.2, 300.0), "saves": (0.5, None)}
+
+
+def report(results: dict, args) -> int:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(
         f"machine: {machine}; {args.clients} client threads, {args.seconds:.0f} s per measure, "
@@ -238,7 +242,21 @@ def report(results: dict, args) -> None:
         )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "lti.json").write_text(json.dumps({"machine": machine, **results}, indent=2))
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f}")
+    (out / "lti.json").write_text(json.dumps({"machine": machine, "load": load, **results}, indent=2))
+    missed = []
+    for name, (ratio, p99) in TARGETS.items():
+        row = results[name]
+        if row["per_second"] < ratio * floor:
+            missed.append(f"{name} {row['per_second'] / floor:.2f}x the floor (target >= {ratio}x)")
+        if p99 is not None and (row["p99_ms"] is None or row["p99_ms"] >= p99):
+            missed.append(f"{name} p99 {row['p99_ms']} ms (target < {p99:.0f} ms)")
+        if row["errors"]:
+            missed.append(f"{name}: {row['errors']} errors")
+    for line in missed:
+        print(f"MISSED: {line}", file=sys.stderr)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

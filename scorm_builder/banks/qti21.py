@@ -16,7 +16,8 @@ from lxml import etree
 from scorm_builder.banks import Bank, BankFormat, BankItem, register
 from scorm_builder.banks.qti_schema import manifest_errors, qti21_errors
 from scorm_builder.banks.text import general_feedback_html, option_feedback_html, option_html, stem_html
-from scorm_builder.package import BuildError, zip_bytes
+from scorm_builder.output import zip_bytes
+from scorm_builder.package import BuildError
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

@@ -30,7 +30,8 @@ from scorm_builder.formats.cc_qti import RESOURCE_TYPE as QTI_RESOURCE_TYPE
 from scorm_builder.formats.cc_qti import assessment_xml
 from scorm_builder.formats.cc_schema import lti_link_errors
 from scorm_builder.layout import PackageLayout, knowledge_check_blueprint
-from scorm_builder.package import BuildError, _write_atomically, package_files, zip_bytes
+from scorm_builder.output import write_reported, zip_bytes
+from scorm_builder.package import BuildError, package_files
 from scorm_builder.schema import SCHEMA_FILES
 
 CP = "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1"
@@ -163,9 +164,7 @@ def build_cartridge(
     progress(f"rendering the Common Cartridge (LTI links to {tool_url})")
     data = zip_bytes(cartridge_files(content, tool_url))
     path = out_dir / cartridge_name(content)
-    _write_atomically(path, data)
-    progress(f"wrote {path} ({len(data) / 1024:.1f} KiB)")
-    return [BuiltCartridge(path, len(data))]
+    return [BuiltCartridge(path, write_reported(path, data, progress))]
 
 
 FORMAT = register(

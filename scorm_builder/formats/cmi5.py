@@ -24,7 +24,8 @@ from courseware.model import CourseContent, ExercisePart, Part, QuizPart, Tracki
 from scorm_builder import layout as layouts
 from scorm_builder.formats import Format, register
 from scorm_builder.layout import Sco
-from scorm_builder.package import STATIC_DIR, BuildError, _write_atomically, zip_bytes
+from scorm_builder.output import write_reported, zip_bytes
+from scorm_builder.package import STATIC_DIR, BuildError
 from scorm_builder.render import TEMPLATES_DIR, render_sco
 from scorm_builder.schema import SCHEMA_DIR
 
@@ -228,9 +229,7 @@ def build_cmi5(
         raise BuildError("the built cmi5.xml is invalid:\n" + "\n".join(problems))
     data = zip_bytes(files)
     path = out_dir / f"{layout.name}.zip"
-    _write_atomically(path, data)
-    progress(f"wrote {path} ({len(data) / 1024:.1f} KiB)")
-    return [BuiltCourse(layout, path, len(data))]
+    return [BuiltCourse(layout, path, write_reported(path, data, progress))]
 
 
 FORMAT = register(

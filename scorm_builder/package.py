@@ -26,6 +26,7 @@ STATIC_DIR = resource_dir("scorm_builder", "static")
 #: Files every SCO loads, shipped once per package under assets/.
 COMMON_ASSETS = {
     "assets/skarp.css": TEMPLATES_DIR / "static" / "skarp.css",
+    "assets/scorm-adapters.js": STATIC_DIR / "scorm-adapters.js",  # before scorm-runtime.js, which uses it
     "assets/scorm-runtime.js": STATIC_DIR / "scorm-runtime.js",
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
     "assets/pass-rule.js": STATIC_DIR / "pass-rule.js",

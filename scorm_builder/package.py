@@ -31,6 +31,7 @@ COMMON_ASSETS = {
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
     "assets/pass-rule.js": STATIC_DIR / "pass-rule.js",
     "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",
+    "assets/sco-quizzes.js": STATIC_DIR / "sco-quizzes.js",
     "assets/sco-app.js": STATIC_DIR / "sco-app.js",
 }
 SUSPEND_DATA_LIMIT = 4096  # SCORM 1.2 CMIString4096

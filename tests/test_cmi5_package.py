@@ -115,6 +115,7 @@ def test_au_pages_load_the_cmi5_runtime_and_scorm_pages_keep_theirs(courses, bui
         "assets/suspend-data.js",
         "assets/pass-rule.js",
         "assets/sco-activities.js",
+        "assets/sco-quizzes.js",
     ], "sco-app.js is loaded by cmi5-runtime.js once the launch is done"
     with zipfile.ZipFile(built["ch14-knowledge-check"].path) as archive:
         scorm_page = archive.read("index.html").decode()
@@ -124,6 +125,7 @@ def test_au_pages_load_the_cmi5_runtime_and_scorm_pages_keep_theirs(courses, bui
         "assets/suspend-data.js",
         "assets/pass-rule.js",
         "assets/sco-activities.js",
+        "assets/sco-quizzes.js",
         "assets/sco-app.js",
     ]
 

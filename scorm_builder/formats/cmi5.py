@@ -42,6 +42,7 @@ ASSETS = {
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
     "assets/pass-rule.js": STATIC_DIR / "pass-rule.js",
     "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",
+    "assets/sco-quizzes.js": STATIC_DIR / "sco-quizzes.js",
     "assets/sco-app.js": STATIC_DIR / "sco-app.js",
 }
 MOVE_ON_GRADED = "Passed"  # the knowledge check counts once passed

@@ -14,17 +14,9 @@ from lxml import etree
 
 from courseware.model import Course
 from scorm_builder.layout import PackageLayout, Sco
+from scorm_builder.xmltree import XSI, element
 
 COMMON_RESOURCE = "RES-common"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-
-
-def element(parent: etree._Element, tag: str, text: str | None = None, *, ns: str, **attrs: str | None):
-    """A child ``{ns}tag`` with the given attributes (None ones left out) and text."""
-    child = etree.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
-    if text is not None:
-        child.text = text
-    return child
 
 
 def manifest_root(

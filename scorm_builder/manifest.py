@@ -14,11 +14,11 @@ from lxml import etree
 from courseware.model import Course
 from scorm_builder import cp
 from scorm_builder.layout import PackageLayout, Sco
+from scorm_builder.xmltree import XSI, element
 
 IMSCP = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
 ADLCP = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
 IMSMD = "http://www.imsglobal.org/xsd/imsmd_rootv1p2p1"
-XSI = cp.XSI
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 NSMAP = {None: IMSCP, "adlcp": ADLCP, "imsmd": IMSMD, "xsi": XSI}
 SCHEMA_LOCATION = " ".join(
@@ -29,7 +29,7 @@ SCHEMA_LOCATION = " ".join(
     ]
 )
 
-_el = partial(cp.element, ns=IMSCP)
+_el = partial(element, ns=IMSCP)
 
 
 def _langstring(parent: etree._Element, tag: str, text: str, language: str) -> None:

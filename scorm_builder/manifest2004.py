@@ -23,8 +23,8 @@ from courseware.model import Course
 from scorm_builder import cp
 from scorm_builder.layout import PackageLayout, Sco
 from scorm_builder.schema2004 import ADLCP_NS, ADLNAV_NS, ADLSEQ_NS, IMSCP_NS, IMSSS_NS, SCHEMA_LOCATIONS
+from scorm_builder.xmltree import XSI, element
 
-XSI = cp.XSI
 NSMAP = {
     None: IMSCP_NS,
     "adlcp": ADLCP_NS,
@@ -36,7 +36,7 @@ NSMAP = {
 SCHEMA_LOCATION = " ".join(f"{ns} {xsd}" for ns, xsd in SCHEMA_LOCATIONS.items())
 SCHEMA_VERSION = "2004 4th Edition"
 
-_el = partial(cp.element, ns=IMSCP_NS)
+_el = partial(element, ns=IMSCP_NS)
 
 
 def _ss(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from lxml import etree
 
 from courseware.model import CourseContent, ExercisePart, Part, QuizPart, Tracking
 from scorm_builder import layout as layouts
+from scorm_builder import xmltree
 from scorm_builder.formats import Format, register
 from scorm_builder.layout import Sco
 from scorm_builder.output import write_reported, zip_bytes
@@ -137,8 +138,7 @@ def au_objectives(sco: Sco, content: CourseContent) -> list[str]:
     return [objective.id for objective in content.objectives if objective.id in used]
 
 
-def _el(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
-    return etree.SubElement(parent, f"{{{CMI5_NS}}}{tag}", attrs)
+_el = partial(xmltree.element, ns=CMI5_NS)
 
 
 def _text(parent: etree._Element, tag: str, text: str, language: str) -> None:

@@ -16,9 +16,22 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+Layout = TypeVar("Layout")
+
+
+@dataclass(frozen=True)
+class Written(Generic[Layout]):
+    """A zip an export wrote: the layout it was built from, where it is and its size in bytes."""
+
+    layout: Layout
+    path: Path
+    size: int
 
 
 def zip_bytes(files: Mapping[str, bytes]) -> bytes:

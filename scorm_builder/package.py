@@ -17,7 +17,7 @@ from courseware.packaged import resource_dir
 from scorm_builder import layout as layouts
 from scorm_builder.layout import PackageLayout, Sco
 from scorm_builder.manifest import build_manifest
-from scorm_builder.output import write_reported, zip_bytes
+from scorm_builder.output import Written, write_reported, zip_bytes
 from scorm_builder.render import TEMPLATES_DIR, render_sco
 from scorm_builder.schema import SCHEMA_FILES
 from scorm_builder.validate import format_report, validate_files
@@ -59,11 +59,7 @@ class Standard:
 SCORM12 = Standard("1.2", SUSPEND_DATA_LIMIT, SCHEMA_FILES, build_manifest)
 
 
-@dataclass(frozen=True)
-class BuiltPackage:
-    layout: PackageLayout
-    path: Path
-    size: int
+BuiltPackage = Written[PackageLayout]
 
 
 def max_suspend_data_length(sco: Sco) -> int:

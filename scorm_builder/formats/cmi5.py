@@ -25,7 +25,7 @@ from scorm_builder import layout as layouts
 from scorm_builder import xmltree
 from scorm_builder.formats import Format, register
 from scorm_builder.layout import Sco
-from scorm_builder.output import write_reported, zip_bytes
+from scorm_builder.output import Written, write_reported, zip_bytes
 from scorm_builder.package import STATIC_DIR, BuildError
 from scorm_builder.render import TEMPLATES_DIR, render_sco
 from scorm_builder.schema import SCHEMA_DIR
@@ -70,11 +70,7 @@ class CourseLayout:
     aus: tuple[Au, ...]
 
 
-@dataclass(frozen=True)
-class BuiltCourse:
-    layout: CourseLayout
-    path: Path
-    size: int
+BuiltCourse = Written[CourseLayout]
 
 
 def course_iri(content: CourseContent) -> str:

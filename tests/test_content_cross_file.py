@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .content_edits import (
-    PLAN_01_ENGAGE_RATIONALE,
-    copy_content,
-    edit,
-    line_of,
-    problems_of,
-)
+from .content_edits import PLAN_01_ENGAGE_RATIONALE, copy_content, edit, line_of, problems_of
 
 # --- cross-file rules: ids, references, pools, blueprints ------------------------------------
 

@@ -16,14 +16,7 @@ from courseware import ContentError, load_content
 from courseware.model import Item, Pool, QuizPart
 from scorm_builder.cli import main as cli
 
-from .content_edits import (
-    CONTENT,
-    PLAN_01_STEM,
-    TOP_FILES,
-    copy_content,
-    edit,
-    problems_of,
-)
+from .content_edits import CONTENT, PLAN_01_STEM, TOP_FILES, copy_content, edit, problems_of
 
 # --- the real content ----------------------------------------------------------------------
 

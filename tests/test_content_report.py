@@ -8,14 +8,7 @@ import pytest
 
 from courseware import ContentError, load_content
 
-from .content_edits import (
-    PLAN_01_DIFFICULTY,
-    PLAN_01_STEM,
-    copy_content,
-    edit,
-    line_of,
-    problems_of,
-)
+from .content_edits import PLAN_01_DIFFICULTY, PLAN_01_STEM, copy_content, edit, line_of, problems_of
 
 # --- every problem is reported, readably ----------------------------------------------------
 

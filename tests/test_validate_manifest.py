@@ -12,16 +12,7 @@ from scorm_builder.validate import (
     validate_package,
 )
 
-from .scorm12_package import (
-    MANIFEST,
-    check,
-    codes,
-    line_of,
-    only,
-    package_files,
-    with_resource,
-    write_zip,
-)
+from .scorm12_package import MANIFEST, check, codes, line_of, only, package_files, with_resource, write_zip
 
 # --------------------------------------------------------------------------- manifest location and XML
 

@@ -18,17 +18,7 @@ from scorm_builder.validate import (
     validate_package,
 )
 
-from .scorm12_package import (
-    EXAMPLES,
-    INDEX,
-    MANIFEST,
-    check,
-    codes,
-    line_of,
-    only,
-    package_files,
-    write_zip,
-)
+from .scorm12_package import EXAMPLES, INDEX, MANIFEST, check, codes, line_of, only, package_files, write_zip
 
 # --------------------------------------------------------------------------- schema
 

@@ -13,15 +13,7 @@ from scorm_builder.validate import (
     validate_package,
 )
 
-from .scorm12_package import (
-    INDEX,
-    MANIFEST,
-    check,
-    line_of,
-    only,
-    package_files,
-    write_zip,
-)
+from .scorm12_package import INDEX, MANIFEST, check, line_of, only, package_files, write_zip
 
 # --------------------------------------------------------------------------- hrefs
 

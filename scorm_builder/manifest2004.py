@@ -15,14 +15,16 @@ Prefixes are fixed (adlcp, adlseq, adlnav, imsss) as LMS parsers tend to match t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from lxml import etree
 
 from courseware.model import Course
+from scorm_builder import cp
 from scorm_builder.layout import PackageLayout, Sco
 from scorm_builder.schema2004 import ADLCP_NS, ADLNAV_NS, ADLSEQ_NS, IMSCP_NS, IMSSS_NS, SCHEMA_LOCATIONS
+from scorm_builder.xmltree import XSI, element
 
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {
     None: IMSCP_NS,
     "adlcp": ADLCP_NS,
@@ -33,14 +35,8 @@ NSMAP = {
 }
 SCHEMA_LOCATION = " ".join(f"{ns} {xsd}" for ns, xsd in SCHEMA_LOCATIONS.items())
 SCHEMA_VERSION = "2004 4th Edition"
-COMMON_RESOURCE = "RES-common"
 
-
-def _el(parent: etree._Element, tag: str, text: str | None = None, ns: str = IMSCP_NS, **attrs: str):
-    element = etree.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
-    if text is not None:
-        element.text = text
-    return element
+_el = partial(element, ns=IMSCP_NS)
 
 
 def _ss(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
@@ -87,38 +83,13 @@ def build_manifest(
 ) -> bytes:
     """The manifest: one organization with its sequencing, an item per SCO, a resource per SCO and one
     shared asset resource."""
-    root = etree.Element(f"{{{IMSCP_NS}}}manifest", nsmap=NSMAP)
-    root.set("identifier", layout.identifier)
-    root.set("version", course.version)
-    root.set(f"{{{XSI}}}schemaLocation", SCHEMA_LOCATION)
-    metadata = _el(root, "metadata")
-    _el(metadata, "schema", "ADL SCORM")
-    _el(metadata, "schemaversion", SCHEMA_VERSION)
-
-    organizations = _el(root, "organizations", default="ORG-1")
-    organization = _el(organizations, "organization", identifier="ORG-1")
+    root, _ = cp.manifest_root(
+        layout, course, nsmap=NSMAP, schema_location=SCHEMA_LOCATION, schema_version=SCHEMA_VERSION
+    )
+    organization = cp.add_organization(root, layout, ns=IMSCP_NS, describe_item=_item_sequencing)
     organization.set(f"{{{ADLSEQ_NS}}}objectivesGlobalToSystem", "false")
-    _el(organization, "title", layout.title)
-    for sco in layout.scos:
-        item = _el(
-            organization, "item", identifier=f"ITEM-{sco.id}", identifierref=f"RES-{sco.id}", isvisible="true"
-        )
-        _el(item, "title", sco.title)
-        _item_sequencing(item, sco)
     _organization_sequencing(organization)
-
-    resources = _el(root, "resources")
-    for sco in layout.scos:
-        resource = _el(
-            resources, "resource", identifier=f"RES-{sco.id}", type="webcontent", href=sco.filename
-        )
-        resource.set(f"{{{ADLCP_NS}}}scormType", "sco")
-        for path in sco_files[sco.id]:
-            _el(resource, "file", href=path)
-        _el(resource, "dependency", identifierref=COMMON_RESOURCE)
-    common = _el(resources, "resource", identifier=COMMON_RESOURCE, type="webcontent")
-    common.set(f"{{{ADLCP_NS}}}scormType", "asset")
-    for path in common_files:
-        _el(common, "file", href=path)
+    scorm_type = f"{{{ADLCP_NS}}}scormType"
+    cp.add_resources(root, layout, sco_files, common_files, ns=IMSCP_NS, scorm_type=scorm_type)
 
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,4 +1,4 @@
-"""Assemble packages in memory, check them, then write byte-identical zips atomically.
+"""Assemble packages in memory, check them, then write byte-identical zips atomically (`output`).
 
 Reproducible: the same content gives the same bytes (sorted entries, fixed timestamps and
 permissions, fixed compression level). Safe: every package is validated before anything is
@@ -8,10 +8,7 @@ written, and each zip appears under its final name only when complete.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from courseware.packaged import resource_dir
 from scorm_builder import layout as layouts
 from scorm_builder.layout import PackageLayout, Sco
 from scorm_builder.manifest import build_manifest
+from scorm_builder.output import Written, write_reported, zip_bytes
 from scorm_builder.render import TEMPLATES_DIR, render_sco
 from scorm_builder.schema import SCHEMA_FILES
 from scorm_builder.validate import format_report, validate_files
@@ -28,15 +26,16 @@ STATIC_DIR = resource_dir("scorm_builder", "static")
 #: Files every SCO loads, shipped once per package under assets/.
 COMMON_ASSETS = {
     "assets/skarp.css": TEMPLATES_DIR / "static" / "skarp.css",
+    "assets/scorm-adapters.js": STATIC_DIR / "scorm-adapters.js",  # before scorm-runtime.js, which uses it
     "assets/scorm-runtime.js": STATIC_DIR / "scorm-runtime.js",
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
     "assets/pass-rule.js": STATIC_DIR / "pass-rule.js",
     "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",
+    "assets/sco-quizzes.js": STATIC_DIR / "sco-quizzes.js",
     "assets/sco-app.js": STATIC_DIR / "sco-app.js",
 }
 SUSPEND_DATA_LIMIT = 4096  # SCORM 1.2 CMIString4096
 COUNTER_DIGITS = 3  # suspend-data.js caps its counters at "zzz" (base 36)
-ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
 class BuildError(Exception):
@@ -60,11 +59,7 @@ class Standard:
 SCORM12 = Standard("1.2", SUSPEND_DATA_LIMIT, SCHEMA_FILES, build_manifest)
 
 
-@dataclass(frozen=True)
-class BuiltPackage:
-    layout: PackageLayout
-    path: Path
-    size: int
+BuiltPackage = Written[PackageLayout]
 
 
 def max_suspend_data_length(sco: Sco) -> int:
@@ -116,34 +111,6 @@ def package_files(
     return files
 
 
-def zip_bytes(files: Mapping[str, bytes]) -> bytes:
-    """A deterministic zip: sorted names, fixed metadata, manifest first for quick inspection."""
-    names = sorted(files, key=lambda name: (name != "imsmanifest.xml", name))
-    with tempfile.SpooledTemporaryFile() as buffer:
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            for name in names:
-                info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                info.create_system = 3  # unix, whatever the build machine
-                archive.writestr(info, files[name], compresslevel=9)
-        buffer.seek(0)
-        return buffer.read()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def layouts_for(content: CourseContent, multi_sco: bool, standard: Standard = SCORM12) -> list[PackageLayout]:
     chapter = layouts.multi_sco(content) if multi_sco else layouts.single_sco(content)
     found = [chapter, layouts.knowledge_check(content)]
@@ -179,7 +146,5 @@ def build_packages(
     built = []
     for package, data in prepared:
         path = out_dir / f"{package.name}.zip"
-        _write_atomically(path, data)
-        progress(f"wrote {path} ({len(data) / 1024:.1f} KiB)")
-        built.append(BuiltPackage(package, path, len(data)))
+        built.append(BuiltPackage(package, path, write_reported(path, data, progress)))
     return built

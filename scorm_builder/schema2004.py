@@ -9,14 +9,12 @@ processes laxly) is validated against each.
 
 from __future__ import annotations
 
-import threading
-from functools import cache
 from pathlib import Path
 
 from lxml import etree
 
 from courseware.packaged import resource_dir
-from scorm_builder.schema import SchemaIssue
+from scorm_builder.xsd import SchemaIssue, SchemaSet
 
 SCHEMA_DIR = resource_dir("scorm_builder", "schemas") / "scorm2004"
 
@@ -40,53 +38,31 @@ SCHEMA_FILES: tuple[Path, ...] = tuple(
 )
 """Every file of the set (the XSDs and the two DTDs xml.xsd names), carried at each package's root."""
 
-_READABLE_NS = {
-    f"{{{IMSCP_NS}}}": "",
-    f"{{{ADLCP_NS}}}": "adlcp:",
-    f"{{{ADLSEQ_NS}}}": "adlseq:",
-    f"{{{ADLNAV_NS}}}": "adlnav:",
-    f"{{{IMSSS_NS}}}": "imsss:",
-}
-
-_WRAPPER = (
-    '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
-    + "".join(f'<xsd:import namespace="{ns}" schemaLocation="{x}"/>' for ns, x in SCHEMA_LOCATIONS.items())
-    + "</xsd:schema>"
+SCHEMA_SET = SchemaSet(
+    SCHEMA_DIR,
+    SCHEMA_FILES,
+    wrapper=(
+        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+        + "".join(
+            f'<xsd:import namespace="{ns}" schemaLocation="{xsd}"/>' for ns, xsd in SCHEMA_LOCATIONS.items()
+        )
+        + "</xsd:schema>"
+    ),
+    readable_namespaces={
+        IMSCP_NS: "",
+        ADLCP_NS: "adlcp:",
+        ADLSEQ_NS: "adlseq:",
+        ADLNAV_NS: "adlnav:",
+        IMSSS_NS: "imsss:",
+    },
 )
 
-_VALIDATE_LOCK = threading.Lock()  # an XMLSchema's error_log is shared: validations must not interleave
 
-
-class _LocalSchemaResolver(etree.Resolver):
-    """Serves the bundled files for any system URL naming one of them (DTDs included)."""
-
-    _names = frozenset(p.name for p in SCHEMA_FILES)
-
-    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:
-        name = (system_url or "").replace("\\", "/").rsplit("/", 1)[-1]
-        if name in self._names:
-            return self.resolve_filename(str(SCHEMA_DIR / name), context)
-        return None
-
-
-@cache
 def manifest_schema() -> etree.XMLSchema:
     """Compiled once per process from the wrapper importing every namespace of the set."""
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
-    parser.resolvers.add(_LocalSchemaResolver())
-    wrapper = etree.fromstring(_WRAPPER.encode(), parser, base_url=(SCHEMA_DIR / "wrapper.xsd").as_uri())
-    return etree.XMLSchema(etree.ElementTree(wrapper))
-
-
-def _readable(message: str) -> str:
-    for qualified, prefix in _READABLE_NS.items():
-        message = message.replace(qualified, prefix)
-    return message
+    return SCHEMA_SET.schema
 
 
 def schema_issues(manifest: etree._ElementTree) -> list[SchemaIssue]:
     """Every XSD violation of a SCORM 2004 manifest with its line; empty when it is schema-valid."""
-    schema = manifest_schema()
-    with _VALIDATE_LOCK:
-        schema.validate(manifest)
-        return [SchemaIssue(e.line, _readable(e.message)) for e in schema.error_log]
+    return SCHEMA_SET.issues(manifest)

@@ -77,6 +77,19 @@ def save_and_exit(page) -> None:
     page.get_by_role("button", name="Save and exit").click()
 
 
+def launch_au(page, lms, au: str, **options):
+    """The LMS launches the AU (cmi5 launch `options`); return its registration and the AU's page."""
+    url = lms.launch(au, **options)
+    return launch_params(url)["registration"], open_au(page, url)
+
+
+def end_session(page, lms, registration: str) -> None:
+    """Save and exit, then wait for `terminated` and check the whole session (assert_clean)."""
+    save_and_exit(page)
+    wait_for_verb(lms, registration, "terminated")
+    assert_clean(lms, registration)
+
+
 def take_the_check(sco, second_answer: str) -> None:
     rt.answer(sco, "Improve")
     sco.get_by_role("button", name="Next →").click()
@@ -99,14 +112,10 @@ def assert_clean(lms, registration: str) -> None:
 
 
 def test_knowledge_check_passed(page, lms, content):
-    url = lms.launch(CHECK_AU)
-    registration = launch_params(url)["registration"]
-    sco = open_au(page, url)
+    registration, sco = launch_au(page, lms, CHECK_AU)
     take_the_check(sco, rt.QUIZ_2_RIGHT)
     wait_for_verb(lms, registration, "completed")
-    save_and_exit(page)
-    wait_for_verb(lms, registration, "terminated")
-    assert_clean(lms, registration)
+    end_session(page, lms, registration)
     verbs = lms.verbs(registration)
     assert [v for v in verbs if v in ("passed", "failed", "completed")] == ["passed", "completed"]
     assert verbs.count("answered") == 2 and verbs.count("experienced") == 2
@@ -139,14 +148,10 @@ def test_knowledge_check_passed(page, lms, content):
 
 
 def test_knowledge_check_failed(page, lms):
-    url = lms.launch(CHECK_AU)
-    registration = launch_params(url)["registration"]
-    sco = open_au(page, url)
+    registration, sco = launch_au(page, lms, CHECK_AU)
     take_the_check(sco, rt.QUIZ_2_WRONG)
     assert rt.on_screen(sco).get_by_text("Not passed yet.").is_visible()
-    save_and_exit(page)
-    wait_for_verb(lms, registration, "terminated")
-    assert_clean(lms, registration)
+    end_session(page, lms, registration)
     verbs = lms.verbs(registration)
     assert "passed" not in verbs
     assert verbs[-3:] == ["completed", "failed", "terminated"], "failed waits for the end of the session"
@@ -158,31 +163,23 @@ def test_knowledge_check_failed(page, lms):
 
 
 def test_a_retry_that_passes_in_the_same_session_reports_only_passed(page, lms):
-    url = lms.launch(CHECK_AU)
-    registration = launch_params(url)["registration"]
-    sco = open_au(page, url)
+    registration, sco = launch_au(page, lms, CHECK_AU)
     take_the_check(sco, rt.QUIZ_2_WRONG)
     sco.get_by_role("button", name="Try the knowledge check again").click()
     take_the_check(sco, rt.QUIZ_2_RIGHT)
-    save_and_exit(page)
-    wait_for_verb(lms, registration, "terminated")
-    assert_clean(lms, registration)
+    end_session(page, lms, registration)
     verbs = lms.verbs(registration)
     assert verbs.count("passed") == 1 and "failed" not in verbs, "cmi5: one of passed/failed per session"
     assert verbs.count("answered") == 4 and verbs.count("completed") == 1
 
 
 def test_the_lms_mastery_score_wins(page, lms):
-    url = lms.launch(CHECK_AU, mastery_score=0.5)
-    registration = launch_params(url)["registration"]
-    sco = open_au(page, url)
+    registration, sco = launch_au(page, lms, CHECK_AU, mastery_score=0.5)
     take_the_check(sco, rt.QUIZ_2_WRONG)
     assert rt.on_screen(sco).get_by_text("Pass mark: 50%").is_visible()
     wait_for_verb(lms, registration, "passed")
     assert statement(lms, registration, "passed")["result"]["score"]["scaled"] == 0.5
-    save_and_exit(page)
-    wait_for_verb(lms, registration, "terminated")
-    assert_clean(lms, registration)
+    end_session(page, lms, registration)
 
 
 # --- resume, returnURL, leaving without "Save and exit" ----------------------------------------------
@@ -224,9 +221,7 @@ def test_resume_restores_the_state_from_the_state_api(browser, lms):
 
 
 def test_after_terminated_the_au_goes_to_the_return_url(page, lms):
-    url = lms.launch(CHECK_AU, return_url=f"{lms.base_url}/returned")
-    registration = launch_params(url)["registration"]
-    open_au(page, url)
+    registration, _ = launch_au(page, lms, CHECK_AU, return_url=f"{lms.base_url}/returned")
     save_and_exit(page)
     page.wait_for_url(f"{lms.base_url}/returned")
     assert page.get_by_role("heading", name="Back in the LMS").is_visible()
@@ -235,9 +230,7 @@ def test_after_terminated_the_au_goes_to_the_return_url(page, lms):
 
 
 def test_leaving_without_save_and_exit_still_terminates(page, lms):
-    url = lms.launch(CHECK_AU)
-    registration = launch_params(url)["registration"]
-    sco = open_au(page, url)
+    registration, sco = launch_au(page, lms, CHECK_AU)
     take_the_check(sco, rt.QUIZ_2_WRONG)
     page.goto(f"{lms.base_url}/returned")  # the learner navigates away: pagehide, keepalive requests
     wait_for_verb(lms, registration, "terminated")
@@ -247,9 +240,7 @@ def test_leaving_without_save_and_exit_still_terminates(page, lms):
 
 
 def test_statements_the_lrs_refused_are_sent_again_in_order(page, lms):
-    url = lms.launch(CHECK_AU)
-    registration = launch_params(url)["registration"]
-    sco = open_au(page, url)
+    registration, sco = launch_au(page, lms, CHECK_AU)
     warning = page.get_by_text("The LMS did not confirm the last save")
     lms.fail_next = 2
     rt.answer(sco, "Improve")
@@ -257,9 +248,7 @@ def test_statements_the_lrs_refused_are_sent_again_in_order(page, lms):
     warning.wait_for(state="hidden", timeout=15_000)  # retried after 1 and 3 seconds
     sco.get_by_role("button", name="Next →").click()
     rt.answer(sco, rt.QUIZ_2_RIGHT)
-    save_and_exit(page)
-    wait_for_verb(lms, registration, "terminated")
-    assert_clean(lms, registration)
+    end_session(page, lms, registration)
     statements = lms.au_statements(registration)
     assert len({s["id"] for s in statements}) == len(statements), "nothing stored twice"
     stamps = [s["timestamp"] for s in statements]
@@ -271,28 +260,20 @@ def test_statements_the_lrs_refused_are_sent_again_in_order(page, lms):
 
 
 def test_a_page_au_completes_when_read(page, lms):
-    url = lms.launch(PAGE_AU)
-    registration = launch_params(url)["registration"]
-    open_au(page, url)
+    registration, _ = launch_au(page, lms, PAGE_AU)
     page.locator("[data-role=page-end]").scroll_into_view_if_needed()
     wait_for_verb(lms, registration, "completed", timeout_s=15)  # page_done_after_seconds: 5
     completed = statement(lms, registration, "completed")
     assert completed["result"]["completion"] is True
     assert "score" not in completed["result"]
-    save_and_exit(page)
-    wait_for_verb(lms, registration, "terminated")
-    assert_clean(lms, registration)
+    end_session(page, lms, registration)
     assert not {"passed", "failed"} & set(lms.verbs(registration))
 
 
 def test_browse_mode_sends_no_completion_or_success(page, lms):
-    url = lms.launch(CHECK_AU, launch_mode="Browse")
-    registration = launch_params(url)["registration"]
-    sco = open_au(page, url)
+    registration, sco = launch_au(page, lms, CHECK_AU, launch_mode="Browse")
     take_the_check(sco, rt.QUIZ_2_RIGHT)
-    save_and_exit(page)
-    wait_for_verb(lms, registration, "terminated")
-    assert_clean(lms, registration)
+    end_session(page, lms, registration)
     assert not {"passed", "failed", "completed"} & set(lms.verbs(registration))
 
 
@@ -305,9 +286,7 @@ def test_without_launch_parameters_the_au_is_a_preview(page, lms):
 
 
 def test_a_used_launch_url_does_not_start_a_second_session(page, lms):
-    url = lms.launch(CHECK_AU)
-    registration = launch_params(url)["registration"]
-    open_au(page, url)
+    registration, _ = launch_au(page, lms, CHECK_AU)
     wait_for_verb(lms, registration, "initialized")
     page.reload()  # the fetch URL has given its token: the AU cannot authenticate again
     page.locator("html[data-sco-ready=true]").wait_for(state="attached")

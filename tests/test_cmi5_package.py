@@ -47,7 +47,7 @@ def test_cli_writes_one_course_zip_per_layout(courses):
     with zipfile.ZipFile(courses["single"]) as archive:
         names = set(archive.namelist())
     assert {STRUCTURE_FILE, "chapter.html", "knowledge-check.html", "assets/cmi5.umd.js"} <= names
-    assert not {"imsmanifest.xml", "assets/scorm-runtime.js"} & names
+    assert not {"imsmanifest.xml", "assets/scorm-adapters.js", "assets/scorm-runtime.js"} & names
     assert "cmi5" in FORMATS
 
 
@@ -115,14 +115,17 @@ def test_au_pages_load_the_cmi5_runtime_and_scorm_pages_keep_theirs(courses, bui
         "assets/suspend-data.js",
         "assets/pass-rule.js",
         "assets/sco-activities.js",
+        "assets/sco-quizzes.js",
     ], "sco-app.js is loaded by cmi5-runtime.js once the launch is done"
     with zipfile.ZipFile(built["ch14-knowledge-check"].path) as archive:
         scorm_page = archive.read("index.html").decode()
     assert re.findall(r'<script src="([^"]+)"', scorm_page) == [
+        "assets/scorm-adapters.js",
         "assets/scorm-runtime.js",
         "assets/suspend-data.js",
         "assets/pass-rule.js",
         "assets/sco-activities.js",
+        "assets/sco-quizzes.js",
         "assets/sco-app.js",
     ]
 

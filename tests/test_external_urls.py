@@ -17,7 +17,7 @@ from scorm_builder.cli import main
 from scorm_builder.package import build_packages
 from scorm_builder.validate import Report, Severity, validate_files, validate_package
 
-from .test_validate_package import package_files
+from .scorm12_package import package_files
 
 HOST = "tracker.example"
 

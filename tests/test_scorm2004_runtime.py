@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote
 
 import pytest
 
@@ -18,6 +17,8 @@ from courseware.assessment import correct_needed
 from scorm_builder.formats.scorm2004 import build as build_2004
 from scorm_builder.player import serve
 
+from . import scorm_player
+from .scorm_player import SCORM2004, second_learner_page
 from .test_scorm_runtime import QUIZ_2_RIGHT, QUIZ_2_WRONG, answer, go_to, on_screen
 
 pytestmark = pytest.mark.browser
@@ -62,60 +63,25 @@ def server_2004(built_2004):
 
 
 def launch(page, server, package, sco="index.html", mode="iframe", start=None):
-    url = f"{server}/player/player.html?scorm=2004&sco={quote(f'/packages/{package}/{sco}')}&mode={mode}"
-    if start:
-        url += "&start=" + quote(json.dumps(start))
-    if mode == "popup":
-        with page.expect_popup() as popup_info:
-            page.goto(url)
-        frame = popup_info.value
-    else:
-        page.goto(url)
-        frame = page.frame_locator("#sco-frame")
-        if mode == "nested":
-            frame = frame.frame_locator("#inner-frame")
-    frame.locator("html[data-sco-ready=true]").wait_for(state="attached")
-    return frame
+    return scorm_player.launch(page, server, package, sco, mode, start, scorm="2004")
 
 
-def log(page) -> list[list[str]]:
-    return page.evaluate("window.lmsLog")
-
-
-def values(page) -> dict[str, str]:
-    return {entry[1]: entry[2] for entry in log(page) if entry[0] == "SetValue"}
-
-
-def writes(page, element: str) -> list[str]:
-    return [entry[2] for entry in log(page) if entry[:2] == ["SetValue", element]]
-
-
-def numbered(page, group: str) -> list[dict[str, str]]:
-    """cmi.<group>.n.* as the LMS journaled them, by n."""
-    journal: dict[int, dict[str, str]] = {}
-    for entry in log(page):
-        match = re.match(rf"cmi\.{group}\.(\d+)\.(.+)$", entry[1]) if entry[0] == "SetValue" else None
-        if match:
-            journal.setdefault(int(match[1]), {})[match[2]] = entry[2]
-    return [journal[n] for n in sorted(journal)]
-
-
-def wait_for_value(page, element: str, value: str) -> None:
-    page.wait_for_function(
-        "([element, value]) => window.lmsLog.filter(e => e[0] === 'SetValue' && e[1] === element)"
-        ".map(e => e[2]).pop() === value",
-        arg=[element, value],
-    )
-
-
-def end_session(page) -> None:
-    page.evaluate("window.unloadSco()")
-    page.wait_for_function("window.lmsLog.some(e => e[0] === 'Terminate')")
+log = SCORM2004.log
+values = SCORM2004.values
+writes = SCORM2004.writes
+numbered = SCORM2004.numbered  # cmi.<group>.n.* as the LMS journaled them, by n
+wait_for_value = SCORM2004.wait_for_value
+end_session = SCORM2004.end_session
 
 
 def save_and_exit(page, sco) -> None:
     sco.get_by_role("button", name="Save and exit").click()
-    page.wait_for_function("window.lmsLog.some(e => e[0] === 'Terminate')")
+    SCORM2004.wait_for_finish(page)
+
+
+def outcome(got: dict[str, str]) -> tuple[str, str, str]:
+    """Completion, success and scaled score, as the LMS holds them."""
+    return got["cmi.completion_status"], got["cmi.success_status"], got["cmi.score.scaled"]
 
 
 def lms_cmi(page) -> dict:
@@ -217,9 +183,7 @@ def test_resume_restores_location_answers_and_status(page, server_2004, browser)
         "completion_status": first["cmi.completion_status"],
         "suspend_data": first["cmi.suspend_data"],
     }
-    second = browser.new_context().new_page()
-    second.errors = []
-    second.on("pageerror", lambda error: second.errors.append(str(error)))
+    second = second_learner_page(browser)
     sco = launch(second, server_2004, SINGLE, start=saved)
     assert sco.get_by_text("Welcome back").is_visible()
     assert sco.get_by_role("heading", level=2, name="Quiz 1: Match Scenarios to Activities").is_visible()
@@ -230,12 +194,7 @@ def test_resume_restores_location_answers_and_status(page, server_2004, browser)
 
     sco.get_by_role("button", name="Next →").click()
     answer(sco, QUIZ_2_RIGHT)
-    got = values(second)
-    assert (got["cmi.completion_status"], got["cmi.success_status"], got["cmi.score.scaled"]) == (
-        "completed",
-        "passed",
-        "1",
-    )
+    assert outcome(values(second)) == ("completed", "passed", "1")
     save_and_exit(second, sco)
     got = values(second)
     assert (got["cmi.exit"], got["adl.nav.request"]) == ("normal", "exitAll")
@@ -260,12 +219,7 @@ def test_knowledge_check_finds_api_1484_11_in_other_launch_contexts(page, server
     answer(sco, "Improve")
     sco.get_by_role("button", name="Next →").click()
     answer(sco, QUIZ_2_RIGHT)
-    got = values(page)
-    assert (got["cmi.success_status"], got["cmi.completion_status"], got["cmi.score.scaled"]) == (
-        "passed",
-        "completed",
-        "1",
-    )
+    assert outcome(values(page)) == ("completed", "passed", "1")
     end_session(page)
     assert sum(entry == ["Terminate"] for entry in log(page)) == 1
     assert page.errors == []
@@ -294,18 +248,19 @@ def test_multi_sco_page_scos_complete_and_continue(page, server_2004, built_2004
     assert page.errors == []
 
 
-def test_multi_sco_knowledge_check_reports_objectives(page, server_2004, built_2004, content):
+def open_multi_sco_check(page, server_2004, built_2004):
+    """The multi-SCO package's knowledge check, quiz 1 answered right and quiz 2 on screen."""
     check = next(s for s in built_2004[MULTI].layout.scos if s.mastery_score is not None)
     sco = launch(page, server_2004, MULTI, sco=check.filename)
     answer(sco, "Improve")
     sco.get_by_role("button", name="Next →").click()
+    return check, sco
+
+
+def test_multi_sco_knowledge_check_reports_objectives(page, server_2004, built_2004, content):
+    _, sco = open_multi_sco_check(page, server_2004, built_2004)
     answer(sco, QUIZ_2_RIGHT)
-    got = values(page)
-    assert (got["cmi.completion_status"], got["cmi.success_status"], got["cmi.score.scaled"]) == (
-        "completed",
-        "passed",
-        "1",
-    )
+    assert outcome(values(page)) == ("completed", "passed", "1")
     objectives = numbered(page, "objectives")
     assert [o["id"] for o in objectives] == quiz_objectives(content)
     assert {o["success_status"] for o in objectives} == {"passed"}
@@ -317,10 +272,7 @@ def test_multi_sco_knowledge_check_reports_objectives(page, server_2004, built_2
 
 
 def test_multi_sco_knowledge_check_resumes_its_answers(page, server_2004, built_2004, browser):
-    check = next(s for s in built_2004[MULTI].layout.scos if s.mastery_score is not None)
-    sco = launch(page, server_2004, MULTI, sco=check.filename)
-    answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    check, sco = open_multi_sco_check(page, server_2004, built_2004)
     save_and_exit(page, sco)
     first = values(page)
     assert (first["cmi.exit"], first["adl.nav.request"], first["cmi.location"]) == (
@@ -335,9 +287,7 @@ def test_multi_sco_knowledge_check_resumes_its_answers(page, server_2004, built_
         "completion_status": "incomplete",
         "suspend_data": first["cmi.suspend_data"],
     }
-    second = browser.new_context().new_page()
-    second.errors = []
-    second.on("pageerror", lambda error: second.errors.append(str(error)))
+    second = second_learner_page(browser)
     sco = launch(second, server_2004, MULTI, sco=check.filename, start=saved)
     assert sco.get_by_text("Welcome back").is_visible()
     assert sco.get_by_role("heading", level=2, name=re.compile("Quiz 2")).is_visible()

@@ -6,11 +6,11 @@ every call. A learner clicks and types through the SCO; the tests assert what th
 
 from __future__ import annotations
 
-import json
 import re
-from urllib.parse import quote
 
 import pytest
+
+from .scorm_player import SCORM12, launch, second_learner_page
 
 pytestmark = pytest.mark.browser
 
@@ -32,43 +32,15 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TIME = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d{1,2})?$")
 
 
-def launch(page, server, package, sco="index.html", mode="iframe", start=None, lacks=None):
-    """Open the LMS player on a SCO; return the SCO's frame (or popup page) once the SCO is ready."""
-    url = f"{server}/player/player.html?sco={quote(f'/packages/{package}/{sco}')}&mode={mode}"
-    if start:
-        url += "&start=" + quote(json.dumps(start))
-    if lacks:
-        url += "&lacks=" + quote(lacks)
-    if mode == "popup":
-        with page.expect_popup() as popup_info:
-            page.goto(url)
-        sco_frame = popup_info.value
-    else:
-        page.goto(url)
-        sco_frame = page.frame_locator("#sco-frame")
-        if mode == "nested":
-            sco_frame = sco_frame.frame_locator("#inner-frame")
-    sco_frame.locator("html[data-sco-ready=true]").wait_for(state="attached")
-    return sco_frame
-
-
-def lms_log(page) -> list[list[str]]:
-    return page.evaluate("window.lmsLog")
-
-
-def lms_values(page) -> dict[str, str]:
-    """The last value the SCO set for each CMI element."""
-    return {entry[1]: entry[2] for entry in lms_log(page) if entry[0] == "LMSSetValue"}
+lms_log = SCORM12.log
+lms_values = SCORM12.values  # the last value the SCO set for each CMI element
+wait_for_value = SCORM12.wait_for_value
+end_session = SCORM12.end_session
 
 
 def interactions(page) -> list[dict[str, str]]:
     """cmi.interactions.n.* as the LMS journaled them, in order."""
-    journal: dict[int, dict[str, str]] = {}
-    for entry in lms_log(page):
-        match = re.match(r"cmi\.interactions\.(\d+)\.(.+)$", entry[1]) if entry[0] == "LMSSetValue" else None
-        if match:
-            journal.setdefault(int(match[1]), {})[match[2]] = entry[2]
-    return [journal[n] for n in sorted(journal)]
+    return SCORM12.numbered(page, "interactions")
 
 
 def set_index(page, element: str, value: str) -> int:
@@ -79,20 +51,7 @@ def set_index(page, element: str, value: str) -> int:
 
 
 def exit_writes(page) -> list[str]:
-    return [entry[2] for entry in lms_log(page) if entry[:2] == ["LMSSetValue", "cmi.core.exit"]]
-
-
-def wait_for_value(page, element: str, value: str) -> None:
-    page.wait_for_function(
-        "([element, value]) => window.lmsLog.filter(e => e[0] === 'LMSSetValue' && e[1] === element)"
-        ".map(e => e[2]).pop() === value",
-        arg=[element, value],
-    )
-
-
-def end_session(page) -> None:
-    page.evaluate("window.unloadSco()")
-    page.wait_for_function("window.lmsLog.some(e => e[0] === 'LMSFinish')")
+    return SCORM12.writes(page, "cmi.core.exit")
 
 
 def on_screen(sco):
@@ -223,9 +182,7 @@ def test_resume_from_saved_data(page, server, browser):
         },
         "suspend_data": first["cmi.suspend_data"],
     }
-    second = browser.new_context().new_page()
-    second.errors = []
-    second.on("pageerror", lambda error: second.errors.append(str(error)))
+    second = second_learner_page(browser)
     sco = launch(second, server, SINGLE, start=saved)
     assert sco.get_by_text("Welcome back").is_visible()
     assert sco.get_by_role("heading", level=2, name="Quiz 1: Match Scenarios to Activities").is_visible()

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from scorm_builder.cli import main
 from scorm_builder.validate import Limits, Report, Severity, validate_package
 
-from .test_validate_package import MANIFEST, package_files, write_zip
+from .scorm12_package import MANIFEST, package_files, write_zip
 
 MIB = 1024 * 1024
 

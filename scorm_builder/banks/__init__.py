@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from courseware.model import BlueprintKind, CourseContent, Item, Objective, Pool
+from scorm_builder.registry import Registry
 
 DIFFICULTY = {1: "easy", 2: "medium", 3: "hard"}
 """Difficulty 1-3 as the tag an LMS shows (`difficulty-easy`...)."""
@@ -61,14 +62,8 @@ class BankFormat:
     export: Callable[[Bank], bytes]
 
 
-BANK_FORMATS: dict[str, BankFormat] = {}
-
-
-def register(fmt: BankFormat) -> BankFormat:
-    if fmt.name in BANK_FORMATS:
-        raise ValueError(f"bank format {fmt.name!r} registered twice")
-    BANK_FORMATS[fmt.name] = fmt
-    return fmt
+BANK_FORMATS: Registry[BankFormat] = Registry("bank format")
+register = BANK_FORMATS.register
 
 
 def secure_pools(content: CourseContent) -> frozenset[Pool]:

@@ -9,8 +9,8 @@ import click
 from courseware import ContentError, load_content
 from courseware.packaged import content_dir as packaged_content
 from scorm_builder.banks import BANK_FORMATS, build_bank, secure_pools
+from scorm_builder.output import write_atomically
 from scorm_builder.package import BuildError
-from scorm_builder.package import _write_atomically as write_atomically
 
 DEFAULT_STEM = "question-bank"
 

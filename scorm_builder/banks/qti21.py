@@ -11,15 +11,19 @@ written (`scorm_builder/schemas/qti21/`, see SOURCES.md there).
 
 from __future__ import annotations
 
+from functools import partial
+
 from lxml import etree
 
+from scorm_builder import xmltree
 from scorm_builder.banks import Bank, BankFormat, BankItem, register
 from scorm_builder.banks.qti_schema import manifest_errors, qti21_errors
 from scorm_builder.banks.text import general_feedback_html, option_feedback_html, option_html, stem_html
-from scorm_builder.package import BuildError, zip_bytes
+from scorm_builder.output import zip_bytes
+from scorm_builder.package import BuildError
+from scorm_builder.xmltree import XSI
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 QTI_LOCATION = f"{QTI} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"
 IMSCP = "http://www.imsglobal.org/xsd/imscp_v1p1"
 LOM = "http://ltsc.ieee.org/xsd/LOM"
@@ -32,8 +36,7 @@ def _q(tag: str) -> str:
     return f"{{{QTI}}}{tag}"
 
 
-def _sub(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
-    return etree.SubElement(parent, _q(tag), attributes)
+_sub = partial(xmltree.element, ns=QTI)
 
 
 def _html_into(parent: etree._Element, html: str) -> etree._Element:

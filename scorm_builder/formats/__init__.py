@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from courseware.model import CourseContent
+from scorm_builder.registry import Registry
 
 
 class Built(Protocol):
@@ -41,14 +42,8 @@ class Format:
     build: Builder
 
 
-FORMATS: dict[str, Format] = {}
-
-
-def register(fmt: Format) -> Format:
-    if fmt.name in FORMATS:
-        raise ValueError(f"format {fmt.name!r} registered twice")
-    FORMATS[fmt.name] = fmt
-    return fmt
+FORMATS: Registry[Format] = Registry("format")
+register = FORMATS.register
 
 
 # Each import registers one format; the order is the order --help lists them in.

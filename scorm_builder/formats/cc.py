@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from lxml import etree
@@ -30,13 +31,14 @@ from scorm_builder.formats.cc_qti import RESOURCE_TYPE as QTI_RESOURCE_TYPE
 from scorm_builder.formats.cc_qti import assessment_xml
 from scorm_builder.formats.cc_schema import lti_link_errors
 from scorm_builder.layout import PackageLayout, knowledge_check_blueprint
-from scorm_builder.package import BuildError, _write_atomically, package_files, zip_bytes
+from scorm_builder.output import write_reported, zip_bytes
+from scorm_builder.package import BuildError, package_files
 from scorm_builder.schema import SCHEMA_FILES
+from scorm_builder.xmltree import XSI, element
 
 CP = "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1"
 LOMM = "http://ltsc.ieee.org/xsd/imsccv1p3/LOM/manifest"
 LOMR = "http://ltsc.ieee.org/xsd/imsccv1p3/LOM/resource"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 PROFILE = "http://www.imsglobal.org/profile/cc/ccv1p3"
 SCHEMA_LOCATION = (
     f"{CP} {PROFILE}/ccv1p3_imscp_v1p2_v1p0.xsd "
@@ -71,11 +73,7 @@ def chapter_pages(content: CourseContent) -> tuple[PackageLayout, dict[str, byte
     return pages, files
 
 
-def _el(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
-    element = etree.SubElement(parent, f"{{{CP}}}{tag}", attributes)
-    if text is not None:
-        element.text = text
-    return element
+_el = partial(element, ns=CP)
 
 
 def _metadata(root: etree._Element, content: CourseContent) -> None:
@@ -163,9 +161,7 @@ def build_cartridge(
     progress(f"rendering the Common Cartridge (LTI links to {tool_url})")
     data = zip_bytes(cartridge_files(content, tool_url))
     path = out_dir / cartridge_name(content)
-    _write_atomically(path, data)
-    progress(f"wrote {path} ({len(data) / 1024:.1f} KiB)")
-    return [BuiltCartridge(path, len(data))]
+    return [BuiltCartridge(path, write_reported(path, data, progress))]
 
 
 FORMAT = register(

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from courseware.model import AssessmentPlan, BlueprintKind, CourseContent
+from scorm_builder.xmltree import XSI
 
 DEFAULT_TOOL_URL = "https://skarp.example.com"
 """A placeholder: the README says to build with --tool-url set to the tool's public address."""
@@ -32,7 +33,6 @@ LTICC = "http://www.imsglobal.org/xsd/imslticc_v1p0"
 BLTI = "http://www.imsglobal.org/xsd/imsbasiclti_v1p0"
 LTICM = "http://www.imsglobal.org/xsd/imslticm_v1p0"
 LTICP = "http://www.imsglobal.org/xsd/imslticp_v1p0"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = " ".join(
     f"{ns} http://www.imsglobal.org/xsd/lti/ltiv1p0/{xsd}"
     for ns, xsd in (

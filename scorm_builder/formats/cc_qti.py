@@ -9,6 +9,8 @@ show after an answer). Items keep their option order: rationales may refer to po
 
 from __future__ import annotations
 
+from functools import partial
+
 from lxml import etree
 
 from courseware.model import CourseContent, Item
@@ -19,9 +21,9 @@ from scorm_builder.banks.text import (
     stem_html,
 )
 from scorm_builder.layout import knowledge_check_blueprint
+from scorm_builder.xmltree import XSI, element
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = f"{QTI} http://www.imsglobal.org/profile/cc/ccv1p3/ccv1p3_qtiasiv1p2p1_v1p0.xsd"
 RESOURCE_TYPE = "imsqti_xmlv1p2/imscc_xmlv1p3/assessment"
 LETTERS = "ABCD"
@@ -31,11 +33,7 @@ def _q(tag: str) -> str:
     return f"{{{QTI}}}{tag}"
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
-    element = etree.SubElement(parent, _q(tag), attributes)
-    if text is not None:
-        element.text = text
-    return element
+_sub = partial(element, ns=QTI)
 
 
 def _metadata(parent: etree._Element, fields: list[tuple[str, str]]) -> None:

@@ -7,17 +7,16 @@ outside the wheel. See `schemas/cc13/SOURCES.md` for which CC 1.3 schemas are (n
 
 from __future__ import annotations
 
-import threading
 from functools import cache
 
 from lxml import etree
 
 from courseware.packaged import resource_dir
+from scorm_builder.xsd import document_errors, offline_parser
 
 CC13_DIR = resource_dir("scorm_builder", "schemas") / "cc13"
 LTI_LINK_XSD = "imslticc_v1p0p1.xsd"
 _IMS_LTI_BASE = "http://www.imsglobal.org/xsd/lti/ltiv1p0/"
-_LOCK = threading.Lock()
 
 
 class _LocalCopies(etree.Resolver):
@@ -33,16 +32,11 @@ class _LocalCopies(etree.Resolver):
 
 @cache
 def lti_link_schema() -> etree.XMLSchema:
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    parser = offline_parser()
     parser.resolvers.add(_LocalCopies())
     return etree.XMLSchema(etree.parse(str(CC13_DIR / LTI_LINK_XSD), parser))
 
 
 def lti_link_errors(document: bytes) -> list[str]:
     """`line: message` for each violation of a `cartridge_basiclti_link` file; empty when valid."""
-    tree = etree.fromstring(document, etree.XMLParser(no_network=True, resolve_entities=False))
-    schema = lti_link_schema()
-    with _LOCK:
-        if schema.validate(tree):
-            return []
-        return [f"{error.line}: {error.message}" for error in schema.error_log]
+    return document_errors(lti_link_schema(), document)

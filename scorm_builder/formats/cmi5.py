@@ -15,16 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from lxml import etree
 
 from courseware.model import CourseContent, ExercisePart, Part, QuizPart, Tracking
 from scorm_builder import layout as layouts
+from scorm_builder import xmltree
 from scorm_builder.formats import Format, register
 from scorm_builder.layout import Sco
-from scorm_builder.package import STATIC_DIR, BuildError, _write_atomically, zip_bytes
+from scorm_builder.output import Written, write_reported, zip_bytes
+from scorm_builder.package import STATIC_DIR, BuildError
 from scorm_builder.render import TEMPLATES_DIR, render_sco
 from scorm_builder.schema import SCHEMA_DIR
 
@@ -41,6 +43,7 @@ ASSETS = {
     "assets/suspend-data.js": STATIC_DIR / "suspend-data.js",
     "assets/pass-rule.js": STATIC_DIR / "pass-rule.js",
     "assets/sco-activities.js": STATIC_DIR / "sco-activities.js",
+    "assets/sco-quizzes.js": STATIC_DIR / "sco-quizzes.js",
     "assets/sco-app.js": STATIC_DIR / "sco-app.js",
 }
 MOVE_ON_GRADED = "Passed"  # the knowledge check counts once passed
@@ -67,11 +70,7 @@ class CourseLayout:
     aus: tuple[Au, ...]
 
 
-@dataclass(frozen=True)
-class BuiltCourse:
-    layout: CourseLayout
-    path: Path
-    size: int
+BuiltCourse = Written[CourseLayout]
 
 
 def course_iri(content: CourseContent) -> str:
@@ -135,8 +134,7 @@ def au_objectives(sco: Sco, content: CourseContent) -> list[str]:
     return [objective.id for objective in content.objectives if objective.id in used]
 
 
-def _el(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
-    return etree.SubElement(parent, f"{{{CMI5_NS}}}{tag}", attrs)
+_el = partial(xmltree.element, ns=CMI5_NS)
 
 
 def _text(parent: etree._Element, tag: str, text: str, language: str) -> None:
@@ -228,9 +226,7 @@ def build_cmi5(
         raise BuildError("the built cmi5.xml is invalid:\n" + "\n".join(problems))
     data = zip_bytes(files)
     path = out_dir / f"{layout.name}.zip"
-    _write_atomically(path, data)
-    progress(f"wrote {path} ({len(data) / 1024:.1f} KiB)")
-    return [BuiltCourse(layout, path, len(data))]
+    return [BuiltCourse(layout, path, write_reported(path, data, progress))]
 
 
 FORMAT = register(

@@ -1,7 +1,8 @@
 /*
  * Skarp SCO page: navigation, quizzes and the session, with progress kept in the LMS through
  * SkarpScorm.Runtime (scorm-runtime.js: SCORM 1.2 or 2004, config.scorm) and SkarpSuspend
- * (suspend-data.js); the thought exercise and the flashcards are in sco-activities.js.
+ * (suspend-data.js); the quiz forms are in sco-quizzes.js, the thought exercise and the flashcards
+ * in sco-activities.js.
  *
  * The pass rule is counts only: passed when correct >= config.correctNeeded, which the builder
  * computed with the server's function (see pass-rule.js); the percentages shown are for reading.
@@ -28,6 +29,7 @@
   var reachedEnd = false;
   var dwellTimer = null;
   var activities = null; // SkarpActivities (sco-activities.js): the exercise and the flashcards
+  var quizForms = null; // SkarpQuizzes (sco-quizzes.js): the knowledge check's forms
   var runtime = new window.SkarpScorm.Runtime({
     version: config.scorm,
     commitIntervalSeconds: tracking.commitIntervalSeconds,
@@ -249,39 +251,7 @@
     return window.matchMedia && window.matchMedia("(max-width: 59.99rem)").matches;
   }
 
-  // --- quizzes -------------------------------------------------------------------------------
-
-  function quizForm(quiz) {
-    return document.querySelector('form[data-quiz="' + quiz.id + '"]');
-  }
-
-  function showQuizFeedback(quiz, choice) {
-    var form = quizForm(quiz);
-    var correct = choice === quiz.answer;
-    form.querySelectorAll("input[type=radio]").forEach(function (input) {
-      input.checked = input.value === choice;
-      input.disabled = true;
-      var option = input.closest(".option");
-      option.classList.toggle("correct", input.value === quiz.answer);
-      option.classList.toggle("wrong", input.value === choice && !correct);
-    });
-    form.querySelector('[data-role="check"]').disabled = true;
-    var verdict = form.querySelector('[data-role="verdict"]');
-    verdict.textContent = correct ? "Correct." : "Not quite: you chose " + choice.toUpperCase() + ".";
-    verdict.className = "verdict " + (correct ? "correct" : "wrong");
-    form.querySelector('[data-role="feedback"]').hidden = false;
-  }
-
-  function resetQuizForm(quiz) {
-    var form = quizForm(quiz);
-    form.reset();
-    form.querySelectorAll("input[type=radio]").forEach(function (input) {
-      input.disabled = false;
-      input.closest(".option").classList.remove("correct", "wrong");
-    });
-    form.querySelector('[data-role="check"]').disabled = false;
-    form.querySelector('[data-role="feedback"]').hidden = true;
-  }
+  // --- quizzes (the forms are in sco-quizzes.js) ----------------------------------------------
 
   /** An interaction id: the item's own, or with the try number (quiz-1_2) when ids are unique per try. */
   function interactionId(id, tries) {
@@ -290,33 +260,6 @@
 
   function record(interaction) {
     if (tracking.recordInteractions) runtime.recordInteraction(interaction);
-  }
-
-  function wireQuiz(quiz, index) {
-    var form = quizForm(quiz);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var selected = form.querySelector("input[type=radio]:checked");
-      var error = form.querySelector('[data-role="error"]');
-      if (!selected) {
-        error.textContent = "Choose an answer first.";
-        return;
-      }
-      error.textContent = "";
-      state.answers[index] = selected.value;
-      record({
-        id: interactionId(quiz.id, state.tries), type: "choice", response: selected.value,
-        correctResponse: quiz.answer, correct: selected.value === quiz.answer, startedAt: shownAt,
-        objective: quiz.objective
-      });
-      showQuizFeedback(quiz, selected.value);
-      persist();
-      form.querySelector('[data-role="feedback"]').focus();
-      if (allAnswered()) {
-        var panel = pageElement(quiz.page).querySelector('[data-role="score-panel"]');
-        if (panel) panel.scrollIntoView({ block: "nearest" });
-      }
-    });
   }
 
   function renderScorePanels() {
@@ -341,7 +284,7 @@
   function retryQuizzes() {
     state.answers = quizzes.map(function () { return ""; });
     state.tries = Math.min(state.tries + 1, window.SkarpSuspend.MAX_COUNT);
-    quizzes.forEach(resetQuizForm);
+    quizForms.reset();
     showPage(quizzes[0].page, true);
   }
 
@@ -360,7 +303,7 @@
     if (!restored) return false;
     state = restored;
     runtime.interactionCount = state.interactions;
-    quizzes.forEach(function (quiz, i) { if (state.answers[i]) showQuizFeedback(quiz, state.answers[i]); });
+    quizzes.forEach(function (quiz, i) { if (state.answers[i]) quizForms.showFeedback(quiz, state.answers[i]); });
     return true;
   }
 
@@ -393,9 +336,17 @@
       notice("Preview mode: no LMS connection was found, so progress and scores are not saved.");
       document.querySelectorAll('[data-role="finish"]').forEach(function (button) { button.hidden = true; });
     }
+    quizForms = window.SkarpQuizzes.setup(config, {
+      state: function () { return state; },
+      persist: persist,
+      record: record,
+      interactionId: interactionId,
+      shownAt: function () { return shownAt; },
+      allAnswered: allAnswered,
+      pageElement: pageElement
+    });
     var resumed = restore();
     if (resumed && runtime.entry === "resume") notice("Welcome back: you are where you left off.");
-    quizzes.forEach(wireQuiz);
     activities = window.SkarpActivities.setup(config, {
       state: function () { return state; },
       persist: persist,

@@ -67,7 +67,7 @@ def test_exercise_feedback_after_the_reveal_and_try_again(page, server):
     assert right.locator("svg.icon-check").is_visible() and not right.locator("svg.icon-x").is_visible()
     assert wrong.inner_text().strip() == "The reference says otherwise"
     assert wrong.locator("svg.icon-x").is_visible() and not wrong.locator("svg.icon-check").is_visible()
-    assert form.locator("ul.mapping li").nth(0).inner_text() == "Step 1: Plan"
+    assert form.locator("ul.mapping li").nth(0).text_content() == "Step 1: Plan"
     assert not form.get_by_text("no peeking until you try").is_visible()
     assert sco.get_by_label("Step 6: primary activity").is_disabled()
 

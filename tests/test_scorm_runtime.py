@@ -382,5 +382,10 @@ def test_accessibility_of_every_page(page, server, content):
             answer(page, answer_pages[part.id])
         if part.kind == "flashcards":
             page.get_by_role("button", name="Show answer").first.click()
+        if part.kind == "exercise":  # the feedback: right and wrong marks (icon and words), the mapping
+            for number in range(1, len(part.steps) + 1):
+                page.get_by_label(f"Step {number}: primary activity").select_option(index=1)
+            page.get_by_role("button", name="Compare with the reference mapping").click()
+            assert page.locator(".mark.correct").count() and page.locator(".mark.wrong").count()
         violations = _axe_violations(page)
         assert violations == [], (part.id, violations)

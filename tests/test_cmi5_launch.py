@@ -92,7 +92,7 @@ def end_session(page, lms, registration: str) -> None:
 
 def take_the_check(sco, second_answer: str) -> None:
     rt.answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, second_answer)
 
 
@@ -207,7 +207,7 @@ def test_resume_restores_the_state_from_the_state_api(browser, lms):
     assert sco.get_by_role("heading", level=2, name="Quiz 1: Match Scenarios to Activities").is_visible()
     assert rt.on_screen(sco).get_by_text("Correct.", exact=True).is_visible()
     assert rt.on_screen(sco).get_by_role("radio", name="Improve").is_disabled()
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, rt.QUIZ_2_RIGHT)
     save_and_exit(second)
     wait_for_verb(lms, registration, "terminated", count=2)
@@ -246,7 +246,7 @@ def test_statements_the_lrs_refused_are_sent_again_in_order(page, lms):
     rt.answer(sco, "Improve")
     warning.wait_for(state="visible")
     warning.wait_for(state="hidden", timeout=15_000)  # retried after 1 and 3 seconds
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, rt.QUIZ_2_RIGHT)
     end_session(page, lms, registration)
     statements = lms.au_statements(registration)

@@ -103,14 +103,14 @@ def test_single_sco_reports_completion_success_score_interactions_and_objectives
     assert writes(page, "cmi.exit") == ["suspend"]
 
     for _ in range(8):
-        sco.get_by_role("button", name="Next →").click()
+        sco.get_by_role("button", name="Next", exact=True).click()
     picks = ["Plan", "Engage", "Design and transition", "Obtain/build", "Deliver and support", "Plan"]
     for number, pick in enumerate(picks, start=1):
         sco.get_by_label(f"Step {number}: primary activity").select_option(label=pick)
     sco.get_by_role("button", name="Compare with the reference mapping").click()
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_WRONG)
     assert on_screen(sco).get_by_text("Knowledge check score: 50%").is_visible()
 
@@ -168,7 +168,7 @@ def test_the_page_carries_the_count_the_server_uses(page, server_2004, content):
 
 def test_resume_restores_location_answers_and_status(page, server_2004, browser):
     sco = launch(page, server_2004, SINGLE)
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     go_to(sco, "Quiz 1: Match Scenarios to Activities")
     answer(sco, "Improve")
     save_and_exit(page, sco)
@@ -192,7 +192,7 @@ def test_resume_restores_location_answers_and_status(page, server_2004, browser)
     assert toc.get_by_text("(3 of 14 visited)").is_visible()
     assert writes(second, "cmi.completion_status") == [], "the LMS already holds incomplete"
 
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_RIGHT)
     assert outcome(values(second)) == ("completed", "passed", "1")
     save_and_exit(second, sco)
@@ -205,7 +205,7 @@ def test_resume_restores_location_answers_and_status(page, server_2004, browser)
 def test_the_lms_passing_score_wins_when_it_gives_one(page, server_2004):
     sco = launch(page, server_2004, CHECK, start={"scaled_passing_score": "0.5"})
     answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_WRONG)
     got = values(page)
     assert (got["cmi.score.scaled"], got["cmi.success_status"]) == ("0.5", "passed")
@@ -217,7 +217,7 @@ def test_the_lms_passing_score_wins_when_it_gives_one(page, server_2004):
 def test_knowledge_check_finds_api_1484_11_in_other_launch_contexts(page, server_2004, mode):
     sco = launch(page, server_2004, CHECK, mode=mode)
     answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_RIGHT)
     assert outcome(values(page)) == ("completed", "passed", "1")
     end_session(page)
@@ -253,7 +253,7 @@ def open_multi_sco_check(page, server_2004, built_2004):
     check = next(s for s in built_2004[MULTI].layout.scos if s.mastery_score is not None)
     sco = launch(page, server_2004, MULTI, sco=check.filename)
     answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     return check, sco
 
 
@@ -291,9 +291,9 @@ def test_multi_sco_knowledge_check_resumes_its_answers(page, server_2004, built_
     sco = launch(second, server_2004, MULTI, sco=check.filename, start=saved)
     assert sco.get_by_text("Welcome back").is_visible()
     assert sco.get_by_role("heading", level=2, name=re.compile("Quiz 2")).is_visible()
-    sco.get_by_role("button", name="← Previous").click()
+    sco.get_by_role("button", name="Previous", exact=True).click()
     assert on_screen(sco).get_by_text("Correct.", exact=True).is_visible(), "quiz 1's answer came back"
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_RIGHT)
     assert values(second)["cmi.success_status"] == "passed"
     journal = numbered(second, "interactions")

@@ -66,7 +66,7 @@ def walk_the_chapter(sco, content) -> None:
         elif part.kind == "flashcards":
             page.get_by_role("button", name="Show answer").first.click()
         if part is not content.chapter.parts[-1]:
-            sco.get_by_role("button", name="Next →").click()
+            sco.get_by_role("button", name="Next", exact=True).click()
 
 
 def go_to(sco, title: str) -> None:
@@ -136,7 +136,7 @@ def test_nothing_is_lost_when_the_learner_leaves(browser, lms, content, how):
 def test_a_refused_commit_is_retried(browser, lms):
     page, sco = open_player(browser, lms, "refused")
     lms.fail_next["refused"] = 1  # the LMS answers the next commit with HTTP 500
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     assert lms.failed["refused"] == 1
     assert lms.held("refused")["cmi.core.lesson_location"] != "at-a-glance"
     assert sco.get_by_text("The LMS did not confirm the last save").is_visible()
@@ -149,7 +149,7 @@ def test_a_refused_commit_is_retried(browser, lms):
 
 def test_save_and_exit_reaches_the_http_lms(browser, lms):
     page, sco = open_player(browser, lms, "save-and-exit")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     arrived = len(lms.commits["save-and-exit"])
     sco.get_by_role("button", name="Save and exit").click()
     assert sco.get_by_text("Saved. Your progress is in the LMS").is_visible()

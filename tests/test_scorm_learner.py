@@ -28,7 +28,7 @@ def in_viewport(locator) -> bool:
 def test_score_panel_is_scrolled_into_view_and_announced(page, server):
     sco = rt.launch(page, server, CHECK)
     rt.answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, rt.QUIZ_2_WRONG)
     panel = sco.locator("section.page:visible [data-role=score-panel]")
     assert panel.get_attribute("aria-live") == "polite"
@@ -41,7 +41,7 @@ def test_score_panel_is_scrolled_into_view_and_announced(page, server):
 def test_option_numbers_in_a_rationale_agree_with_the_letters(page, server):
     sco = rt.launch(page, server, CHECK)
     rt.answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, rt.QUIZ_2_RIGHT)
     feedback = rt.on_screen(sco).locator("[data-role=feedback]")
     assert feedback.get_by_text("Answer: C)").is_visible()
@@ -60,6 +60,14 @@ def test_exercise_feedback_after_the_reveal_and_try_again(page, server):
     sco.get_by_role("button", name="Compare with the reference mapping").click()
     assert form.get_by_text("You matched 5 of 6 steps").is_visible()
     assert form.get_by_text("The reference mapping:").is_visible()
+    # The marks and the mapping are words (an icon beside them, hidden from screen readers), no glyphs.
+    marks = form.locator('[data-role="mark"]')
+    right, wrong = marks.nth(0), marks.nth(5)
+    assert right.inner_text().strip() == "Matches the reference"
+    assert right.locator("svg.icon-check").is_visible() and not right.locator("svg.icon-x").is_visible()
+    assert wrong.inner_text().strip() == "The reference says otherwise"
+    assert wrong.locator("svg.icon-x").is_visible() and not wrong.locator("svg.icon-check").is_visible()
+    assert form.locator("ul.mapping li").nth(0).text_content() == "Step 1: Plan"
     assert not form.get_by_text("no peeking until you try").is_visible()
     assert sco.get_by_label("Step 6: primary activity").is_disabled()
 
@@ -81,7 +89,7 @@ def test_closing_page_summarises_the_chapter(page, server, content):
     sco = rt.launch(page, server, SINGLE)
     rt.go_to(sco, "Quiz 1: Match Scenarios to Activities")
     rt.answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, rt.QUIZ_2_RIGHT)
     rt.go_to(sco, content.chapter.parts[-1].title)
     summary = sco.get_by_role("region", name="Chapter complete")
@@ -96,7 +104,7 @@ def test_closing_page_summarises_the_chapter(page, server, content):
 
 def test_save_and_exit_finishes_while_the_page_is_alive(page, server):
     sco = rt.launch(page, server, SINGLE)
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     sco.get_by_role("button", name="Save and exit").click()
     log = rt.lms_log(page)
     assert log[-1] == ["LMSFinish"]
@@ -116,7 +124,7 @@ def test_every_page_change_and_answer_is_committed(page, server, content):
     sco = rt.launch(page, server, CHECK)
     commits = sum(entry == ["LMSCommit"] for entry in rt.lms_log(page))
     assert commits >= 1, "the first page is committed on launch"
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     log = rt.lms_log(page)
     assert log[-1] == ["LMSCommit"]
     assert ["LMSSetValue", "cmi.core.lesson_location", "quiz-2"] in log[-6:]
@@ -130,7 +138,7 @@ def test_interactions_without_count_from_the_lms(page, server, browser):
     """An LMS without cmi.interactions._count: the SCO's own counter, kept across sessions."""
     sco = rt.launch(page, server, CHECK, lacks="cmi.interactions._count")
     rt.answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, rt.QUIZ_2_WRONG)
     rt.on_screen(sco).get_by_role("button", name="Try the knowledge check again").click()
     rt.answer(sco, "Improve")
@@ -146,7 +154,7 @@ def test_interactions_without_count_from_the_lms(page, server, browser):
         "suspend_data": saved["cmi.suspend_data"],
     }
     sco = rt.launch(second, server, CHECK, start=start, lacks="cmi.interactions._count")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, rt.QUIZ_2_RIGHT)
     sets = [entry[1] for entry in rt.lms_log(second) if entry[0] == "LMSSetValue"]
     assert [e for e in sets if e.endswith(".id")] == ["cmi.interactions.3.id"]

@@ -82,7 +82,7 @@ def test_single_sco_learner_session(page, server, content):
     assert sco.get_by_role("heading", level=2, name=content.chapter.parts[0].title).is_visible()
 
     for _ in range(8):  # the learner reads the lessons, one Next at a time, to the thought exercise
-        sco.get_by_role("button", name="Next →").click()
+        sco.get_by_role("button", name="Next", exact=True).click()
     assert sco.get_by_role("heading", level=2, name=re.compile("Thought Exercise")).is_visible()
 
     picks = ["Plan", "Engage", "Design and transition", "Obtain/build", "Deliver and support", "Plan"]
@@ -91,10 +91,10 @@ def test_single_sco_learner_session(page, server, content):
     sco.get_by_role("button", name="Compare with the reference mapping").click()
     assert sco.get_by_text("You matched 5 of 6 steps").is_visible()
 
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, "Improve")
     assert on_screen(sco).get_by_text("Correct.", exact=True).is_visible()
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_WRONG)
     assert on_screen(sco).get_by_text("Not quite: you chose A.").is_visible()
     assert on_screen(sco).get_by_text("Knowledge check score: 50%").is_visible()
@@ -105,15 +105,15 @@ def test_single_sco_learner_session(page, server, content):
 
     on_screen(sco).get_by_role("button", name="Try the knowledge check again").click()
     answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_RIGHT)
     assert on_screen(sco).get_by_text("Passed.").is_visible()
 
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     sco.get_by_role("button", name="Show answer").first.click()
     assert sco.get_by_text("1 of 10 cards turned.").is_visible()
-    sco.get_by_role("button", name="Next →").click()
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     assert sco.get_by_role("heading", level=2, name="Key Terms").is_visible()
 
     values = lms_values(page)
@@ -163,8 +163,8 @@ def test_single_sco_learner_session(page, server, content):
 
 def test_resume_from_saved_data(page, server, browser):
     sco = launch(page, server, SINGLE)
-    sco.get_by_role("button", name="Next →").click()
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     go_to(sco, "Quiz 1: Match Scenarios to Activities")
     answer(sco, "Improve")
     end_session(page)
@@ -191,7 +191,7 @@ def test_resume_from_saved_data(page, server, browser):
     toc = sco.get_by_role("navigation", name="Chapter contents")
     assert toc.get_by_text("(4 of 14 visited)").is_visible()
 
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_RIGHT)
     values = lms_values(second)
     assert values["cmi.core.lesson_status"] == "passed"
@@ -206,7 +206,7 @@ def test_resume_from_saved_data(page, server, browser):
 def test_mastery_score_from_the_lms_wins(page, server):
     sco = launch(page, server, CHECK, start={"student_data": {"mastery_score": "50"}})
     answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_WRONG)
     values = lms_values(page)
     assert (values["cmi.core.score.raw"], values["cmi.core.lesson_status"]) == ("50", "passed")
@@ -220,7 +220,7 @@ def test_mastery_score_from_the_lms_wins(page, server):
 def test_knowledge_check_finds_the_api_in_other_launch_contexts(page, server, mode):
     sco = launch(page, server, CHECK, mode=mode)
     answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     answer(sco, QUIZ_2_RIGHT)
     values = lms_values(page)
     assert (values["cmi.core.score.raw"], values["cmi.core.lesson_status"]) == ("100", "passed")
@@ -339,5 +339,10 @@ def test_accessibility_of_every_page(page, server, content):
             answer(page, answer_pages[part.id])
         if part.kind == "flashcards":
             page.get_by_role("button", name="Show answer").first.click()
+        if part.kind == "exercise":  # the feedback: right and wrong marks (icon and words), the mapping
+            for number in range(1, len(part.steps) + 1):
+                page.get_by_label(f"Step {number}: primary activity").select_option(index=1)
+            page.get_by_role("button", name="Compare with the reference mapping").click()
+            assert page.locator(".mark.correct").count() and page.locator(".mark.wrong").count()
         violations = _axe_violations(page)
         assert violations == [], (part.id, violations)

@@ -80,7 +80,7 @@ def option_lms(option_packages):
 
 def fail_the_check(sco) -> None:
     rt.answer(sco, "Improve")
-    sco.get_by_role("button", name="Next →").click()
+    sco.get_by_role("button", name="Next", exact=True).click()
     rt.answer(sco, rt.QUIZ_2_WRONG)
 
 

@@ -29,7 +29,8 @@
         var right = ctx.state().exercise[i] === exercise.answers[i];
         if (right) matched++;
         var mark = step.querySelector('[data-role="mark"]');
-        mark.textContent = right ? "✓ matches the reference" : "✗ the reference says otherwise";
+        // The words carry the verdict; the class shows the icon beside them (check or cross, exercise.html).
+        mark.querySelector('[data-role="mark-text"]').textContent = right ? "Matches the reference" : "The reference says otherwise";
         mark.className = "mark " + (right ? "correct" : "wrong");
       });
       form.querySelector('[data-role="check"]').hidden = true;
@@ -45,7 +46,7 @@
       form.querySelectorAll("li.step").forEach(function (step) {
         step.querySelector("select").disabled = false;
         var mark = step.querySelector('[data-role="mark"]');
-        mark.textContent = "";
+        mark.querySelector('[data-role="mark-text"]').textContent = "";
         mark.className = "mark";
       });
       form.querySelector('[data-role="check"]').hidden = false;

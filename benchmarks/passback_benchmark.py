@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -28,7 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import requests
@@ -84,7 +86,8 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="grade worker processes")
     parser.add_argument("--concurrency", type=int, default=8, help="deliveries in flight per worker")
-    parser.add_argument("--submitters", type=int, default=4, help="threads submitting attempts")
+    parser.add_argument("--submit-processes", type=int, default=1, help="processes submitting attempts")
+    parser.add_argument("--submitters", type=int, default=4, help="threads per submitting process")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/skarp_bench")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -124,7 +127,7 @@ def main() -> int:
     worker_command = [sys.executable, "-m", "flask", "--app", "lti_app", "worker", "--idle", "0.05"]
     worker_command += ["--concurrency", str(args.concurrency)]
     workers: list[subprocess.Popen] = []
-    with serve(tool_app, tool_port):
+    with serve(tool_app, tool_port), ExitStack() as stack:
         try:
             lms = Lms(tool_app, sandbox_app, tool_url, sandbox_url)
             lms.register_tool()
@@ -134,9 +137,17 @@ def main() -> int:
                 link_id = add_resource_link(
                     session, tool, get_course(session), "Check", custom={"assessment": "knowledge-check"}
                 ).link_id
-            submit = Submitter(tool_app, link_id, sandbox_url)
+            submitters = stack.enter_context(
+                ProcessPoolExecutor(
+                    args.submit_processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_submitter,
+                    initargs=(env, link_id, sandbox_url),
+                )
+            )
+            shape = {"processes": args.submit_processes, "threads": args.submitters}
             print(f"phase 1: queueing {len(learners)} grades with no worker running", flush=True)
-            backlog = submit.all(learners, round_number=0, seconds=0.0, threads=args.submitters)
+            backlog = submit_all(submitters, learners, round_number=0, seconds=0.0, **shape)
             worker_log = (folder / "workers.log").open("w")  # JSON lines: read it when a grade fails
             workers = [
                 subprocess.Popen(
@@ -146,13 +157,17 @@ def main() -> int:
             ]
             wait_until_delivered(tool_app, timeout=600)
             capacity = measure(tool_app, backlog)
+            worker_cpu = sum(cpu_seconds(worker.pid) for worker in workers)  # phase 2's alone below:
+            lms_cpu = cpu_seconds(sandbox.pid)  # start-up and phase 1's submits are not counted
             print(
                 f"phase 2: {len(learners)} submits over {args.burst_seconds:.0f} s, workers running",
                 flush=True,
             )
-            burst = submit.all(learners, round_number=1, seconds=args.burst_seconds, threads=args.submitters)
+            burst = submit_all(submitters, learners, round_number=1, seconds=args.burst_seconds, **shape)
             wait_until_delivered(tool_app, timeout=600)
             latency = measure(tool_app, burst)
+            worker_cpu = sum(cpu_seconds(worker.pid) for worker in workers) - worker_cpu
+            lms_cpu = cpu_seconds(sandbox.pid) - lms_cpu
             posts = score_posts(sandbox_url)
             tokens = requests.get(f"{sandbox_url}/sandbox/requests", params={"kind": "token"}, timeout=60)
         finally:
@@ -168,6 +183,8 @@ def main() -> int:
         "latency_p99_s": latency["p99"],
         "burst_submit_seconds": burst.seconds,
         "burst_grades": latency["synced"],
+        "worker_cpu_ms_per_grade": 1000 * worker_cpu / max(1, latency["synced"]),
+        "lms_cpu_ms_per_grade": 1000 * lms_cpu / max(1, latency["synced"]),
         "failed": capacity["failed"] + latency["failed"],
         "score_posts": posts,
         "token_requests": len(tokens.json()["requests"]),
@@ -195,24 +212,30 @@ class Submitter:
 
             self.platform_id = tool_app.extensions["db_session"]().scalar(select(Platform.id))
 
-    def all(self, learners: list[str], *, round_number: int, seconds: float, threads: int) -> Submitted:
-        started = time.monotonic()
-        interval = seconds / max(1, len(learners))
+    def share(
+        self,
+        learners: list[tuple[int, str]],
+        round_number: int,
+        started: float,
+        interval: float,
+        threads: int,
+    ):
+        """Submit these (index, learner) pairs, each at `started` + index x `interval` (wall clock,
+        shared by every submitting process), from `threads` threads."""
 
-        def one(index: int) -> int:
-            due = started + index * interval
-            if (wait := due - time.monotonic()) > 0:
+        def one(pair: tuple[int, str]) -> int:
+            index, sub = pair
+            if (wait := started + index * interval - time.time()) > 0:
                 time.sleep(wait)
             with self.tool_app.app_context():
                 session = self.tool_app.extensions["db_session"]()
                 try:
-                    return self._submit(session, learners[index], index + round_number)
+                    return self._submit(session, sub, index + round_number)
                 finally:
                     self.tool_app.extensions["db_session"].remove()
 
         with ThreadPoolExecutor(threads) as pool:
-            ids = list(pool.map(one, range(len(learners))))
-        return Submitted(ids, time.monotonic() - started)
+            return list(pool.map(one, learners))
 
     def _submit(self, session, sub: str, seed: int) -> int:
         content = self.tool_app.extensions["content"]
@@ -241,6 +264,33 @@ class Submitter:
             attempt_service.save_answer(session, content, attempt, number, (seed + number) % 4)
         attempt_service.submit(session, content, attempt)
         return attempt.id
+
+
+_SUBMITTER: Submitter | None = None
+
+
+def _start_submitter(env: dict[str, str], link_id: str, sandbox_url: str) -> None:
+    """In each submitting process: a tool app of its own (as each gunicorn worker has)."""
+    global _SUBMITTER
+    _SUBMITTER = Submitter(create_app(env), link_id, sandbox_url)
+
+
+def _submit_share(*args) -> list[int]:
+    return _SUBMITTER.share(*args)
+
+
+def submit_all(pool, learners: list[str], *, round_number: int, seconds: float, processes: int, threads: int):
+    """Every learner submits once, spread evenly over `seconds`, from `processes` processes (the web
+    tier has several: one Python process cannot grade 100 submits a second on its own)."""
+    started = time.time() + 0.5
+    interval = seconds / max(1, len(learners))
+    indexed = list(enumerate(learners))
+    shares = [indexed[n::processes] for n in range(processes)]
+    futures = [
+        pool.submit(_submit_share, share, round_number, started, interval, threads) for share in shares
+    ]
+    ids = [attempt_id for future in futures for attempt_id in future.result()]
+    return Submitted(ids, time.time() - started)
 
 
 def wait_until_delivered(tool_app, timeout: float) -> float:
@@ -277,6 +327,21 @@ def measure(tool_app, submitted: Submitted) -> dict:
         "p50": statistics.median(latencies),
         "p99": latencies[int(0.99 * (len(latencies) - 1))],
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far, from /proc (Linux): what a
+    phase cost, whatever else the machine was doing (wall-clock rates depend on the load)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def score_posts(sandbox_url: str) -> int:

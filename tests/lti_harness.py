@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, close_all_sessions
 from lti_app import create_app
 from lti_app.adapters import migrations, redis_store
 from lti_app.adapters.orm import Attempt, Base
+from lti_app.services import lineitems
 from lti_app.services.invites import create_invite, invite_url
 from sandbox_lms import (
     add_resource_link,
@@ -233,6 +234,7 @@ def emptied(tool_app: Flask) -> Iterator[Callable[..., Flask]]:
         session.execute(table.delete())
     session.commit()
     tool_app.extensions["redis"].flushdb()
+    lineitems.forget()  # this process's memory of line items went with Redis
 
     def make(**config: object) -> Flask:
         tool_app.config.update(config)

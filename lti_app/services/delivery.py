@@ -24,37 +24,24 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from lti_app.adapters.lms_client import (
-    CONNECT_TIMEOUT,
-    LINEITEM,
-    LINEITEMS,
-    RESULTS,
-    SCORE,
-    LmsClient,
-    LmsError,
-    service_url,
-)
+from lti_app.adapters.lms_client import RESULTS, SCORE, LmsClient, LmsError, service_url
 from lti_app.adapters.orm import GradeDelivery, Platform, ToolKey, utcnow
-from lti_app.lti.claims import AGS_SCOPES as AGS
-from lti_app.lti.claims import AGS_SCORE_SCOPE
 from lti_app.lti.keys import signing_key
 from lti_app.observability import metrics
+from lti_app.services.lineitems import SCOPES, lineitem_for_link
 
-SCOPES = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS_SCORE_SCOPE)
 LEASE = timedelta(seconds=90)  # the default lease; a running worker renews it (grade_worker)
-LINEITEM_PAGES = 10  # line item pages read to find a link's column (1,000 columns at 100 a page)
-# find or create a line item: each page and the POST maybe twice (401), plus up to two token requests
-LINEITEM_CALLS = 2 * (LINEITEM_PAGES + 1) + 2
 BASE_DELAY_SECONDS = 2.0
 MAX_DELAY_SECONDS = 600.0
 WAITING = ("pending", "retrying")
+_TABLE = GradeDelivery.__table__
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
 
 
@@ -75,37 +62,35 @@ def backoff(tries: int, retry_after: float | None, rng: random.Random = _rng) ->
 
 
 def claim(session: Session, worker: str, limit: int = 10, lease: timedelta = LEASE) -> list[GradeDelivery]:
-    """Lease up to `limit` due deliveries for this worker."""
+    """Lease up to `limit` due deliveries for this worker, in one statement: UPDATE ... WHERE id IN
+    (the due ones, SKIP LOCKED on PostgreSQL) RETURNING the rows. The UPDATE re-checks that each row
+    is still waiting and unleased, so two workers never lease the same grade, and a worker's claim
+    costs one round trip whatever the batch size (the pool of deliveries waits on it)."""
     now = utcnow()
+    unleased = or_(GradeDelivery.locked_until.is_(None), GradeDelivery.locked_until < now)
     due = (
         select(GradeDelivery.id)
-        .where(
-            GradeDelivery.status.in_(WAITING),
-            GradeDelivery.next_attempt_at <= now,
-            or_(GradeDelivery.locked_until.is_(None), GradeDelivery.locked_until < now),
-        )
+        .where(GradeDelivery.status.in_(WAITING), GradeDelivery.next_attempt_at <= now, unleased)
         .order_by(GradeDelivery.next_attempt_at, GradeDelivery.id)
         .limit(limit)
     )
     if session.bind.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    claimed = []
-    for delivery_id in session.scalars(due).all():
-        leased = session.execute(
-            update(GradeDelivery)
-            .where(
-                GradeDelivery.id == delivery_id,
-                GradeDelivery.status.in_(WAITING),
-                or_(GradeDelivery.locked_until.is_(None), GradeDelivery.locked_until < now),
-            )
-            .values(locked_by=worker, locked_until=now + lease)
-        )
-        if leased.rowcount == 1:
-            claimed.append(delivery_id)
+    leased = session.scalars(
+        update(GradeDelivery)
+        .where(GradeDelivery.id.in_(due), GradeDelivery.status.in_(WAITING), unleased)
+        .values(locked_by=worker, locked_until=now + lease)
+        .returning(GradeDelivery),
+        execution_options={"synchronize_session": False},
+    ).all()
     session.commit()
-    return (
-        list(session.scalars(select(GradeDelivery).where(GradeDelivery.id.in_(claimed)))) if claimed else []
-    )
+    return sorted(leased, key=lambda d: (d.next_attempt_at, d.id))
+
+
+class SessionPool(Protocol):
+    """Runs work on threads that each have a database session of their own (grade_worker.DeliveryPool)."""
+
+    def map(self, work: Callable[[Session, Any], Any], items: list[Any]) -> list[Any]: ...
 
 
 @dataclass
@@ -136,7 +121,7 @@ def deliver(
     platform = platform or session.get(Platform, delivery.platform_id)
     client = LmsClient(platform, key or signing_key(session), cache, timeout=timeout)
     try:
-        lineitem = delivery.lineitem_url or _lineitem_for_link(client, cache, delivery, timeout)
+        lineitem = delivery.lineitem_url or lineitem_for_link(client, cache, delivery, timeout)
         if not _lease_is_fresh(delivery, lease) and not renew(session, [delivery.id], worker, lease):
             log.warning("grade %s: lease lost before the score was sent; left to its new holder", delivery.id)
             return Outcome("retrying", "lease lost")
@@ -214,87 +199,6 @@ def _post_score(client: LmsClient, lineitem: str, delivery: GradeDelivery, platf
             raise
 
 
-def lock_seconds(timeout: float) -> float:
-    """How long the line item lock may be held: the slowest find-or-create chain (LINEITEM_CALLS
-    requests, each up to its connect and read timeouts), with a margin."""
-    return LINEITEM_CALLS * (min(CONNECT_TIMEOUT, timeout) + timeout) + 5.0
-
-
-def _lineitem_for_link(client: LmsClient, cache: redis.Redis, delivery: GradeDelivery, timeout: float) -> str:
-    """The link's line item, looked up once and then remembered (one GET saved per grade); one
-    worker at a time finds or creates it, so two workers never create two columns.
-
-    The lock outlasts the slowest call chain. If it is lost anyway (Redis flushed or restarted),
-    the work done under it still counts: losing it on release is logged, never raised."""
-    key = f"skarp:lineitem:{delivery.platform_id}:{delivery.resource_link_id}"
-    cached = cache.get(key)
-    if cached:
-        return cached.decode()
-    seconds = lock_seconds(timeout)
-    lock = cache.lock(key + ":lock", timeout=seconds, blocking_timeout=seconds)
-    if not lock.acquire():
-        raise LmsError("another worker is still looking up this link's line item")
-    try:
-        cached = cache.get(key)
-        if cached:
-            return cached.decode()
-        url = _find_or_create_lineitem(client, delivery)
-        cache.set(key, url, ex=24 * 3600)
-        return url
-    finally:
-        try:
-            lock.release()
-        except redis.exceptions.LockError as error:
-            log.warning("line item lock %s lost while held (%s); carrying on", key, type(error).__name__)
-        except redis.RedisError as error:
-            log.warning("line item lock %s not released (%s); it expires by itself", key, error)
-
-
-def _find_or_create_lineitem(client: LmsClient, delivery: GradeDelivery) -> str:
-    if not delivery.lineitems_url:
-        raise LmsError("the launch gave no line item and no line items URL", retryable=False)
-    query = {"resource_link_id": delivery.resource_link_id, "tag": "skarp"}
-    pages = client.pages(
-        delivery.lineitems_url, SCOPES, accept=LINEITEMS, params=query, max_pages=LINEITEM_PAGES
-    )
-    for page in pages:  # lazily: the pages after the one holding it are never read
-        found = _ours(page.json(), query)
-        if found:
-            return found
-    created = client.call(
-        "POST",
-        delivery.lineitems_url,
-        SCOPES,
-        accept=LINEITEM,
-        json={
-            "scoreMaximum": delivery.score_maximum,
-            "label": delivery.label,
-            "resourceLinkId": delivery.resource_link_id,
-            "resourceId": delivery.label,
-            "tag": "skarp",
-        },
-        headers={"Content-Type": LINEITEM},
-    ).json()
-    return created["id"]
-
-
-def _ours(items: Any, query: dict[str, str]) -> str | None:
-    """The first line item of a page that is this link's column. The filters were asked for, but
-    an LMS may ignore them, so what comes back is checked: every one of resourceLinkId and tag it
-    shows must be ours, and it must show at least one (we set both when creating it). A page that is
-    not a list is an error, not "none here" (that would create a duplicate column)."""
-    if not isinstance(items, list):
-        raise LmsError("the line items page is not a JSON list", retryable=False)
-    wanted = {"resourceLinkId": query["resource_link_id"], "tag": query["tag"]}
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            continue
-        shown = {field: item[field] for field in wanted if item.get(field) is not None}
-        if shown and all(wanted[field] == value for field, value in shown.items()):
-            return item["id"]
-    return None
-
-
 def _score(delivery: GradeDelivery, platform: Platform) -> dict[str, Any]:
     score = {
         "userId": delivery.user_sub,
@@ -334,7 +238,7 @@ def _confirmed(client: LmsClient, lineitem: str, delivery: GradeDelivery) -> boo
 def _record(session: Session, delivery: GradeDelivery, outcome: Outcome, worker: str) -> None:
     now = utcnow()
     values: dict[str, Any] = {
-        "tries": GradeDelivery.tries + 1,
+        "tries": _TABLE.c.tries + 1,
         "last_status": outcome.http_status,
         "last_error": outcome.error,
         "locked_by": None,
@@ -353,13 +257,9 @@ def _record(session: Session, delivery: GradeDelivery, outcome: Outcome, worker:
             next_attempt_at=now + timedelta(seconds=delay),
             retrying_since=delivery.retrying_since or now,
         )
-    session.execute(
-        update(GradeDelivery)
-        .where(
-            GradeDelivery.id == delivery.id,
-            GradeDelivery.locked_by == worker,
-            GradeDelivery.status.in_(WAITING),
-        )
+    session.execute(  # a Core UPDATE: the ORM's bulk-update path costs more CPU than the delivery's HTTP
+        update(_TABLE)
+        .where(_TABLE.c.id == delivery.id, _TABLE.c.locked_by == worker, _TABLE.c.status.in_(WAITING))
         .values(**values)
     )
     session.commit()
@@ -375,13 +275,16 @@ def run_once(
     stopping: Callable[[], bool] = lambda: False,
     on_claim: Callable[[list[int]], None] = lambda _ids: None,
     concurrency: int = 1,
+    pool: SessionPool | None = None,
 ) -> int:
     """Claim and deliver what is due, up to `concurrency` at once; returns how many were attempted.
     `on_claim` hears which grades were leased (the worker's lease keeper renews them). When
     `stopping()` turns true, the grades not yet started are released for other workers at once.
 
     Each delivery runs on its own database session (a Session is not shared between threads); the
-    batch's platforms and the signing key are loaded once and handed over as detached snapshots."""
+    batch's platforms and the signing key are loaded once and handed over as detached snapshots.
+    `pool` (the worker's, kept for its lifetime) runs them; without one, `concurrency` threads are
+    started for this round."""
     batch = claim(session, worker, limit, lease)
     on_claim([d.id for d in batch])
     if not batch:
@@ -392,27 +295,24 @@ def run_once(
     session.expunge_all()  # read-only snapshots from here on, safe to read from the pool's threads
     bind = session.get_bind()
 
-    def one(delivery: GradeDelivery) -> bool:
+    def one(own: Session, delivery: GradeDelivery) -> bool:
         if stopping():
             return False
-        with Session(bind, expire_on_commit=False) as own:
-            deliver(
-                own,
-                cache,
-                delivery,
-                worker,
-                timeout,
-                lease,
-                platform=platforms[delivery.platform_id],
-                key=key,
-            )
+        platform = platforms[delivery.platform_id]
+        deliver(own, cache, delivery, worker, timeout, lease, platform=platform, key=key)
         return True
 
-    if concurrency <= 1:
-        started = [one(delivery) for delivery in batch]
+    def on_a_session_of_its_own(delivery: GradeDelivery) -> bool:
+        with Session(bind, expire_on_commit=False) as own:
+            return one(own, delivery)
+
+    if pool is not None:  # the worker's own threads and connections, kept across rounds (grade_worker)
+        started = pool.map(one, batch)
+    elif concurrency <= 1:
+        started = [on_a_session_of_its_own(delivery) for delivery in batch]
     else:
-        with ThreadPoolExecutor(min(concurrency, len(batch)), thread_name_prefix="deliver") as pool:
-            started = list(pool.map(one, batch))
+        with ThreadPoolExecutor(min(concurrency, len(batch)), thread_name_prefix="deliver") as threads:
+            started = list(threads.map(on_a_session_of_its_own, batch))
     left = [delivery.id for delivery, ran in zip(batch, started, strict=True) if not ran]
     if left:
         release(session, worker, left)

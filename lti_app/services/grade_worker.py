@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import redis
 from sqlalchemy.engine import Engine
@@ -29,6 +32,8 @@ from lti_app.services import delivery
 from lti_app.services.delivery import log
 
 MAX_PAUSE_SECONDS = 30.0
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,58 @@ class StopFlag:
         while not self._set and (left := deadline - time.monotonic()) > 0:
             time.sleep(min(self.SLICE_SECONDS, left))
         return self._set
+
+
+class DeliveryPool:
+    """The worker's delivery threads, kept for its lifetime, each on a database connection of its own
+    that it keeps across deliveries: checking one out of the engine's pool per delivery would cost a
+    pre-ping round trip each time. A thread whose connection failed drops it and opens a fresh one
+    for its next delivery (the database may have restarted)."""
+
+    def __init__(self, engine: Engine, size: int):
+        self.engine = engine
+        self._executor = ThreadPoolExecutor(size, thread_name_prefix="deliver")
+        self._local = threading.local()
+        self._opened: list[Session] = []
+        self._guard = threading.Lock()
+
+    def __enter__(self) -> DeliveryPool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._executor.shutdown(wait=True)
+        with self._guard:
+            for session in self._opened:
+                _close(session)
+
+    def map(self, work: Callable[[Session, T], R], items: Iterable[T]) -> list[R]:
+        return list(self._executor.map(lambda item: self._run(work, item), items))
+
+    def _run(self, work: Callable[[Session, T], R], item: T) -> R:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = Session(bind=self.engine.connect(), expire_on_commit=False)
+            self._local.session = session
+            with self._guard:
+                self._opened.append(session)
+        try:
+            return work(session, item)
+        except SQLAlchemyError:
+            self._local.session = None
+            _close(session)
+            raise
+        finally:
+            if self._local.session is session:
+                session.rollback()  # nothing left open between deliveries (a no-op after a commit)
+
+
+def _close(session: Session) -> None:
+    connection = session.bind
+    try:
+        session.close()
+        connection.close()  # type: ignore[union-attr]
+    except Exception as error:  # already broken: the engine's pool will not hand it out again
+        log.warning("could not close a delivery connection: %s", error)
 
 
 class LeaseKeeper:
@@ -115,11 +172,13 @@ def serve(
     Returns the exit status: 0, or 1 when --once met a fault."""
     lease = timedelta(seconds=settings.lease)
     failures = 0
-    with LeaseKeeper(engine, worker, lease) as keeper:
+    with ExitStack() as stack:
+        keeper = stack.enter_context(LeaseKeeper(engine, worker, lease))
+        pool = stack.enter_context(DeliveryPool(engine, settings.concurrency))
         while not stop.is_set():
             beat(cache, worker)  # liveness for /readyz and /metrics (never raises)
             try:
-                done = _round(sessions(), cache, worker, settings, lease, keeper, stop)
+                done = _round(sessions(), cache, worker, settings, lease, keeper, stop, pool)
                 failures = 0
             except Exception as error:  # expected faults (database, Redis) and anything else alike
                 failures += 1
@@ -147,6 +206,7 @@ def _round(
     lease: timedelta,
     keeper: LeaseKeeper,
     stop: StopFlag,
+    pool: DeliveryPool,
 ) -> int:
     try:
         return delivery.run_once(
@@ -159,6 +219,7 @@ def _round(
             stop.is_set,
             keeper.hold,
             concurrency=settings.concurrency,
+            pool=pool,
         )
     finally:
         keeper.clear()  # renew nothing this round left behind: after a fault, it lapses

@@ -1,6 +1,6 @@
-"""Where a launch spends its time: SQL statements, Redis commands and the hottest functions per launch.
+"""Where a launch and an answer save spend their time: SQL statements, Redis commands, hottest functions.
 
-    python benchmarks/launch_profile.py [--launches 200] [--top 25]
+    python benchmarks/launch_profile.py [--launches 200] [--saves 200] [--top 25]
     DATABASE_URL=postgresql+psycopg://... REDIS_URL=redis://... python benchmarks/launch_profile.py
 
 A launch here is what a learner's browser does when the LMS opens the activity: the OIDC login
@@ -18,6 +18,7 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -44,10 +45,13 @@ from sandbox_lms.keys import load_private_key  # noqa: E402
 from tests.live import free_port, serve  # noqa: E402
 from tests.lti_harness import Lms, database_url, reset_database  # noqa: E402
 
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--launches", type=int, default=200)
+    parser.add_argument("--saves", type=int, default=200, help="answer saves to profile after the launches")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="skarp-profile-"))
@@ -88,6 +92,8 @@ def main() -> int:
             "lti1p3_new_window": "1",
         }
 
+        last_launch = [""]
+
         def launch(number: int) -> None:
             login = client.get("/lti/login", query_string=login_params, base_url=tool_url)
             assert login.status_code == 302, login.status_code
@@ -103,6 +109,7 @@ def main() -> int:
             data = {"id_token": sign_id_token(key, claims), "state": query["state"][0]}
             response = client.post("/lti/launch", data=data, base_url=tool_url)
             assert response.status_code == 303, response.get_data(as_text=True)[:500]
+            last_launch[0] = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
         launch(-1)  # first launch: the platform's key set is fetched and cached, as in production
         statements = [0]
@@ -110,30 +117,57 @@ def main() -> int:
         event.listen(
             engine, "before_cursor_execute", lambda *_a: statements.__setitem__(0, statements[0] + 1)
         )
-        cache.config_resetstat()
-        profile = cProfile.Profile()
-        started = time.perf_counter()
-        profile.enable()
-        for number in range(args.launches):
-            launch(number)
-        profile.disable()
-        elapsed = time.perf_counter() - started
-        commands = {
-            name.removeprefix("cmdstat_"): stats["calls"]
-            for name, stats in cache.info("commandstats").items()
-        }
+
+        def open_question() -> tuple[str, str]:
+            """A learner who launched the diagnostic and pressed Start: question 1 and its CSRF token."""
+            launch(10_000_000)
+            intro = client.get(f"/a/{last_launch[0]}/", base_url=tool_url)
+            token = CSRF.search(intro.get_data(as_text=True))[1]
+            question = client.post(
+                f"/a/{last_launch[0]}/start",
+                data={"csrf_token": token},
+                base_url=tool_url,
+                follow_redirects=True,
+            )
+            return question.request.path, CSRF.search(question.get_data(as_text=True))[1]
+
+        question_path, csrf = open_question() if args.saves else ("", "")
+
+        def save(number: int) -> None:
+            data = {"csrf_token": csrf, "choice": str(number % 4), "go": "stay"}
+            response = client.post(
+                question_path, data=data, base_url=tool_url, headers={"Accept": "application/json"}
+            )
+            assert response.status_code == 200, response.status_code
+
+        for label, action, count in (
+            ("launches (login + launch)", launch, args.launches),
+            ("answer saves", save, args.saves),
+        ):
+            if count:
+                measure(label, action, count, cache, statements, args.top)
+    return 0
+
+
+def measure(label: str, action, count: int, cache, statements: list[int], top: int) -> None:
+    """Run `action` `count` times under cProfile; print per-call time, SQL statements and Redis commands."""
+    statements[0] = 0
+    cache.config_resetstat()
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    profile.enable()
+    for number in range(count):
+        action(number)
+    profile.disable()
+    elapsed = time.perf_counter() - started
+    commands = {name.removeprefix("cmdstat_"): s["calls"] for name, s in cache.info("commandstats").items()}
     commands.pop("config|resetstat", None)
     commands.pop("info", None)
-    per = args.launches
-    print(
-        f"{per} launches (login + launch) in {elapsed:.2f} s: {1000 * elapsed / per:.1f} ms each, in process"
-    )
-    print(f"SQL statements per launch: {statements[0] / per:.1f}")
-    print(
-        "Redis commands per launch: " + ", ".join(f"{k} {v / per:.1f}" for k, v in sorted(commands.items()))
-    )
+    print(f"{count} {label} in {elapsed:.2f} s: {1000 * elapsed / count:.1f} ms each, in process")
+    print(f"SQL statements each: {statements[0] / count:.1f}")
+    print("Redis commands each: " + ", ".join(f"{k} {v / count:.1f}" for k, v in sorted(commands.items())))
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)
     print(out.getvalue())
     return 0
 

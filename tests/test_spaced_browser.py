@@ -90,6 +90,10 @@ def test_keyboard_only_review_session(page, lms):
     assert back.is_visible() and "shared understanding" in back.inner_text()
     # The rating controls take the place of "Show the answer", and the focus is on the answer.
     assert not page.locator("summary").is_visible()
+    # tool.js moves the focus on the disclosure's "toggle" event, which fires after the click's task
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'card-back'", timeout=5000
+    )
     assert page.evaluate("document.activeElement.id") == "card-back"
     assert page.get_by_role("group", name="How well did you recall it?").is_visible()
     good = page.get_by_role("button", name="Good 10 min")  # the visible label is in the name

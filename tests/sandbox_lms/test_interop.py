@@ -26,7 +26,9 @@ def test_drop_fault_closes_the_connection_without_a_response(live: tuple[Flask, 
         requests.post(f"{url}/token", data={"grant_type": "client_credentials"}, timeout=5)
     assert requests.post(f"{url}/token", data={}, timeout=5).status_code == 400
     log = requests.get(f"{url}/sandbox/requests", timeout=5).json()["requests"]
-    assert [(r["status"], r["fault"]) for r in log] == [(0, "drop"), (400, None)]
+    # The dropped request is logged once its connection is closed, which may be after the next request
+    # (the client retries at once): both are there, in either order.
+    assert sorted(((r["status"], r["fault"]) for r in log), key=repr) == [(0, "drop"), (400, None)]
 
 
 def test_pylti1p3_tool_launches_posts_a_grade_and_reads_members(

@@ -47,10 +47,20 @@
   // Where sco-app.js is: beside this file (document.currentScript is only set while this file runs).
   var OWN_SRC = document.currentScript ? document.currentScript.src : "assets/cmi5-runtime.js";
 
+  // sco-app.js needs every script listed after this one (suspend-data, pass-rule, activities,
+  // quizzes): they are deferred too, and run before DOMContentLoaded. A script inserted before
+  // then could run first, so the app waits for it (this file is deferred: it has not fired yet).
+  var documentReady = new Promise(function (resolve) {
+    if (document.readyState === "complete") resolve();
+    else document.addEventListener("DOMContentLoaded", resolve);
+  });
+
   function loadApp() {
-    var script = document.createElement("script");
-    script.src = OWN_SRC.replace(/cmi5-runtime\.js(\?.*)?$/, "sco-app.js");
-    document.head.appendChild(script);
+    documentReady.then(function () {
+      var script = document.createElement("script");
+      script.src = OWN_SRC.replace(/cmi5-runtime\.js(\?.*)?$/, "sco-app.js");
+      document.head.appendChild(script);
+    });
   }
 
   function readSavedProgress(cmi5) {

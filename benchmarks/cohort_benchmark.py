@@ -159,14 +159,7 @@ def _handover(lms: Lms, link: str) -> dict:
         "claims": claims,
         "kid": kid,
         "private_pem": sandbox_private_key_pem(lms.sandbox_app),
-        "login_params": {
-            "iss": lms.sandbox_url,
-            "login_hint": "learner-1",
-            "target_link_uri": f"{lms.tool_url}/lti/launch",
-            "client_id": lms.client_id,
-            "lti_deployment_id": "deployment-1",
-            "lti1p3_new_window": "1",
-        },
+        "login_params": lms.login_params(),
     }
 
 

@@ -83,14 +83,7 @@ def main() -> int:
         template = launch_claims(sandbox_app, lms.client_id, "learner-1", link, "nonce")
         key = load_private_key(sandbox_private_key_pem(sandbox_app))
         client = tool_app.test_client()
-        login_params = {
-            "iss": sandbox_url,
-            "login_hint": "learner-1",
-            "target_link_uri": f"{tool_url}/lti/launch",
-            "client_id": lms.client_id,
-            "lti_deployment_id": "deployment-1",
-            "lti1p3_new_window": "1",
-        }
+        login_params = lms.login_params()
 
         last_launch = [""]
 

@@ -154,21 +154,10 @@ def _public_pem(private_pem: str) -> str:
     )
 
 
-def _login_params(lms: Lms) -> dict[str, str]:
-    return {
-        "iss": lms.sandbox_url,
-        "login_hint": "learner-1",
-        "target_link_uri": f"{lms.tool_url}/lti/launch",
-        "client_id": lms.client_id,
-        "lti_deployment_id": "deployment-1",
-        "lti1p3_new_window": "1",
-    }
-
-
 def measure(lms: Lms, link: str, args) -> dict:
     template = launch_claims(lms.sandbox_app, lms.client_id, "learner-1", link, "nonce")
     key = load_private_key(sandbox_private_key_pem(lms.sandbox_app))  # parse once: it costs ~30 ms
-    params = _login_params(lms)
+    params = lms.login_params()
     learners = iter(range(1_000_000))
 
     def launch(browser: LoopbackBrowser, sub: str = "learner-1") -> requests.Response | None:

@@ -108,6 +108,18 @@ class Lms:
     def browser(self) -> requests.Session:
         return browser_like_session()
 
+    def login_params(self, user: str = LEARNER) -> dict[str, str]:
+        """The third-party initiated login the platform sends the tool (as a query string), for clients
+        that sign their own id_tokens (the benchmarks) instead of going through the platform's pages."""
+        return {
+            "iss": self.sandbox_url,
+            "login_hint": user,
+            "target_link_uri": f"{self.tool_url}/lti/launch",
+            "client_id": self.client_id,
+            "lti_deployment_id": "deployment-1",
+            "lti1p3_new_window": "1",
+        }
+
     def login_redirect(self, browser: requests.Session, user: str, link: str) -> requests.Response:
         """Platform login initiation -> the tool's /lti/login -> the redirect to the platform's /auth."""
         start = browser.post(

@@ -160,7 +160,7 @@ def measure(label: str, action, count: int, cache, statements: list[int], top: i
     print(f"SQL statements each: {statements[0] / count:.1f}")
     print("Redis commands each: " + ", ".join(f"{k} {v / count:.1f}" for k, v in sorted(commands.items())))
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)
+    pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(top)
     print(out.getvalue())
     return 0
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from courseware import CourseContent, load_content
-from lti_app.adapters import db, platform_origins, redis_store
+from lti_app.adapters import db, redis_store
+from lti_app.adapters.registry import Registry, watch
 from lti_app.services.unit_of_work import UnitOfWork
 
 
 def init_app(app: Flask) -> None:
     db.init_app(app)
     redis_store.init_app(app)
-    # A commit that adds, changes or removes a platform drops the cached CSP origins.
-    platform_origins.forget_on_change(app.extensions["db_session"].session_factory, app.extensions["redis"])
+    # A commit that adds, changes or removes a platform, a deployment or a tool key makes every
+    # process reload its registry snapshot and drops the cached CSP origins.
+    watch(app.extensions["db_session"].session_factory, app.extensions["redis"])
+    app.extensions["registry"] = Registry(app.extensions["redis"])
     app.extensions["content"] = load_content(app.config["CONTENT_DIR"])
 
 
@@ -28,4 +31,4 @@ def content() -> CourseContent:
 
 def unit_of_work() -> UnitOfWork:
     """A unit of work over this request's database session and Redis: the services commit it."""
-    return UnitOfWork(db.db(), redis_store.store())
+    return UnitOfWork(db.db(), redis_store.store(), current_app.extensions["registry"])

@@ -110,7 +110,7 @@ def test_production_refuses_to_start_without_its_settings(tmp_path, monkeypatch)
 
 def test_the_csp_follows_platforms_added_and_removed_at_once(app):
     """The CSP origins are cached in Redis; a commit that adds or removes a platform drops the cache
-    (adapters/platform_origins.py), so the header never lags behind the CLI."""
+    (adapters/registry.py), so the header never lags behind the CLI."""
     client = app.test_client()
     assert "moodle.example.edu" not in client.get("/lti/config").headers["Content-Security-Policy"]
     added = run(app, "platforms", "add", *MOODLE)

@@ -14,11 +14,14 @@ Every failure is a LaunchError: a 4xx status and a message an LMS admin can act 
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 from typing import Any
 
 import jwt
 import requests
+from jwt.algorithms import RSAAlgorithm
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin
 from pylti1p3.contrib.flask.cookie import FlaskCookieService
 from pylti1p3.exception import LtiException, OIDCException
@@ -174,9 +177,9 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         self._registration = registration
         return self
 
-    def get_public_key(self) -> tuple[str, str]:
+    def get_public_key(self) -> tuple[Any, str]:
         try:
-            return super().get_public_key()
+            return self._matching_key()
         except LtiException as error:
             if not _is_unknown_kid(error):
                 raise
@@ -186,11 +189,34 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         key_set_url = self._registration.get_key_set_url()
         self._registration.set_key_set(self._fetch_fresh_key_set(key_set_url))
         try:
-            return super().get_public_key()
+            return self._matching_key()
         except LtiException as error:
             if not _is_unknown_kid(error):
                 raise
             raise self._unknown_kid_error() from None
+
+    def _matching_key(self) -> tuple[Any, str]:
+        """pylti1p3's get_public_key, but the key comes back parsed, and parsed once per process: its
+        JWK -> PEM -> key round trip on every launch cost more than the RS256 verify itself."""
+        key_set = self._registration.get_key_set()
+        if not key_set:
+            url = self._registration.get_key_set_url() or ""
+            if not url.startswith(("http://", "https://")):
+                raise LtiException(f"Invalid URL: {url}")
+            key_set = self.fetch_public_key(url)
+            self._registration.set_key_set(key_set)
+        keys = key_set.get("keys") if isinstance(key_set, dict) else None
+        if not isinstance(keys, list):
+            raise LtiException("The platform's key set has no list of keys")
+        header = self._jwt.get("header", {})
+        kid, alg = header.get("kid"), header.get("alg")
+        for key in keys:
+            if isinstance(key, dict) and key.get("kid") == kid and key.get("alg", "RS256") == alg:
+                try:
+                    return _public_key(json.dumps(key, sort_keys=True)), alg
+                except (jwt.PyJWTError, ValueError, TypeError, KeyError) as error:
+                    raise LtiException("Can't convert JWT key to PEM format") from error
+        raise LtiException("Unable to find public key")
 
     def _unknown_kid_error(self) -> LaunchError:
         """pylti1p3 says only "Unable to find public key": name the kid and where we looked for it."""
@@ -339,6 +365,12 @@ def client_id_of(body: dict) -> str | None:
     if isinstance(aud, list):
         return body.get("azp") or (aud[0] if len(aud) == 1 else None)
     return aud
+
+
+@functools.lru_cache(maxsize=64)
+def _public_key(jwk_json: str) -> Any:
+    """A platform's RSA public key from its JWK (canonical JSON: the same key, the same entry)."""
+    return RSAAlgorithm.from_jwk(jwk_json)
 
 
 def _is_unknown_kid(error: LtiException) -> bool:

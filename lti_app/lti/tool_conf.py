@@ -1,34 +1,40 @@
 """pylti1p3's ToolConfAbstract backed by the database: many platforms, many deployments each.
 
-One instance serves one request. pylti1p3 asks for the same registration several times in a launch
-(registration, deployment, then the view): each platform is looked up once per instance, and the
-tool's public key is converted to PEM once per process (key ids never change their key).
+One instance serves one request. Platforms, deployments and the signing key come from this process's
+registry snapshot (adapters.registry: checked against Redis once per instance, reloaded from the
+database when anything changed), so a launch reads no registration table. The tool's public key is
+converted to PEM once per process (key ids never change their key).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_app.adapters.orm import Deployment, Platform
-from lti_app.lti.keys import signing_key
+from lti_app.adapters.orm import Platform
+from lti_app.adapters.registry import KeyEntry, PlatformEntry, Registry, Snapshot, public_jwk_json
+from lti_app.lti import keys
 
 
 class DatabaseToolConf(ToolConfAbstract):
     """Registrations by (issuer, client_id); an issuer with one registration may omit client_id."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, registry: Registry):
         super().__init__()
         self.session = session
+        self.registry = registry
         self.issuers_relation_types = {}  # per instance: the class attribute is shared in pylti1p3
-        self._platforms: dict[tuple[str, str | None], Platform | None] = {}
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            self._snapshot = self.registry.current(self.session)
+        return self._snapshot
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -36,17 +42,8 @@ class DatabaseToolConf(ToolConfAbstract):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def platform(self, iss: str, client_id: str | None) -> Platform | None:
-        if (iss, client_id) not in self._platforms:
-            self._platforms[iss, client_id] = self._find_platform(iss, client_id)
-        return self._platforms[iss, client_id]
-
-    def _find_platform(self, iss: str, client_id: str | None) -> Platform | None:
-        query = select(Platform).where(Platform.issuer == iss)
-        if client_id:
-            return self.session.scalar(query.where(Platform.client_id == client_id))
-        matches = list(self.session.scalars(query.limit(2)))
-        return matches[0] if len(matches) == 1 else None
+    def platform(self, iss: str, client_id: str | None) -> PlatformEntry | None:
+        return self.snapshot().find(iss, client_id)
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration | None:
         return self.find_registration_by_params(iss, None)
@@ -57,8 +54,8 @@ class DatabaseToolConf(ToolConfAbstract):
         platform = self.platform(iss, client_id)
         return self.registration(platform) if platform else None
 
-    def registration(self, platform: Platform) -> Registration:
-        key = signing_key(self.session)
+    def registration(self, platform: PlatformEntry | Platform) -> Registration:
+        key = self.snapshot().signing_key or _first_key(self.session)
         return (
             Registration()
             .set_issuer(platform.issuer)
@@ -68,7 +65,7 @@ class DatabaseToolConf(ToolConfAbstract):
             .set_auth_audience(platform.auth_audience)
             .set_key_set_url(platform.key_set_url)
             .set_tool_private_key(key.private_pem)
-            .set_tool_public_key(_public_pem(json.dumps(key.public_jwk, sort_keys=True)))
+            .set_tool_public_key(_public_pem(public_jwk_json(key)))
         )
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
@@ -78,18 +75,18 @@ class DatabaseToolConf(ToolConfAbstract):
         self, iss: str, deployment_id: str, client_id: str | None, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
         platform = self.platform(iss, client_id)
-        if platform is None:
+        if platform is None or deployment_id not in platform.deployment_ids:
             return None
-        query = select(Deployment).where(
-            Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-        )
-        found = self.session.scalar(query)
-        return LtiDeployment().set_deployment_id(found.deployment_id) if found else None
+        return LtiDeployment().set_deployment_id(deployment_id)
 
     def get_jwks(self, iss: str | None = None, client_id: str | None = None, **kwargs: Any) -> dict:
-        from lti_app.lti.keys import jwks
+        return keys.jwks(self.session)
 
-        return jwks(self.session)
+
+def _first_key(session: Session) -> KeyEntry:
+    """No key yet (a new installation): make it now; its commit makes every snapshot reload."""
+    key = keys.signing_key(session)
+    return KeyEntry(key.kid, key.private_pem, dict(key.public_jwk))
 
 
 @functools.lru_cache(maxsize=16)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from courseware.assessment import (
     AttemptStatus,
@@ -115,14 +118,38 @@ def start_attempt(
     return attempt
 
 
-def owned_attempt(session: Session, ctx: LaunchContext, attempt_id: int, *, lock: bool = False) -> Attempt:
-    """The attempt, only if it belongs to this launch's learner and link (else 404: no probing)."""
-    query = select(Attempt).where(Attempt.id == attempt_id, *_owner_filter(ctx, ctx.assessment_id))
-    if lock:
-        query = query.with_for_update()
-    attempt = session.scalar(query)
+# Built once, with parameters: every page and every answer save of a learner reads its attempt, and
+# building the statement cost as much as running it.
+_OWNED = select(Attempt).where(
+    Attempt.id == bindparam("attempt_id"),
+    Attempt.platform_id == bindparam("platform_id"),
+    Attempt.deployment_id == bindparam("deployment_id"),
+    Attempt.resource_link_id == bindparam("resource_link_id"),
+    Attempt.user_sub == bindparam("user_sub"),
+    Attempt.assessment_id == bindparam("assessment_id"),
+)
+_OWNED_HELD = _OWNED.with_for_update().execution_options(populate_existing=True)
+
+
+def owned_attempt(session: Session, ctx: LaunchContext, attempt_id: int, *, hold: bool = False) -> Attempt:
+    """The attempt, only if it belongs to this launch's learner and link (else 404: no probing).
+
+    With `hold` (a request about to save an answer or a flag), the attempt is read and held in one
+    statement where the database has row locks: the save that follows needs no second read of it."""
+    locks = hold and _row_locks(session)
+    owner = {
+        "attempt_id": attempt_id,
+        "platform_id": ctx.platform_id,
+        "deployment_id": ctx.deployment_id,
+        "resource_link_id": ctx.resource_link_id,
+        "user_sub": ctx.user_sub,
+        "assessment_id": ctx.assessment_id,
+    }
+    attempt = session.scalar(_OWNED_HELD if locks else _OWNED, owner)
     if attempt is None:
         raise AttemptError("No such attempt for this launch.", status=404)
+    if locks:
+        session.info[_HELD] = (attempt.id, session.get_transaction())
     return attempt
 
 
@@ -141,16 +168,26 @@ def is_overdue(attempt: Attempt) -> bool:
     return attempt.deadline_at is not None and utcnow() >= attempt.deadline_at
 
 
+_HELD = "skarp_held_attempt"  # session.info: (attempt id, the transaction whose row lock holds it)
+
+
+def _row_locks(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _hold_open(session: Session, attempt: Attempt) -> bool:
     """Serialise on the attempt for the rest of this transaction, then say whether it is still open.
 
     Saving an answer and submitting both start here, so a save either commits before the submit
     reads the answers (and is graded) or runs after it (and sees "submitted"). PostgreSQL: a row
-    lock (SELECT ... FOR UPDATE). SQLite has no row locks: a guarded no-op UPDATE (a compare-and-set
-    on status) takes the database's write lock, which serialises writers the same way.
+    lock (SELECT ... FOR UPDATE), unless owned_attempt(hold=True) took it in this same transaction.
+    SQLite has no row locks: a guarded no-op UPDATE (a compare-and-set on status) takes the
+    database's write lock, which serialises writers the same way.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.refresh(attempt, with_for_update=True)
+    if _row_locks(session):
+        held = session.info.pop(_HELD, None)
+        if held is None or held[0] != attempt.id or held[1] is not session.get_transaction():
+            session.refresh(attempt, with_for_update=True)
         return attempt.status == AttemptStatus.open
     guard = session.execute(
         update(Attempt)
@@ -170,9 +207,11 @@ def _stored_answers(session: Session, attempt: Attempt) -> dict[str, int]:
 
 def save_answer(
     session: Session, content: CourseContent, attempt: Attempt, item_number: int, position: int
-) -> Answer:
+) -> None:
     """Record the choice at display `position` for the item shown as number `item_number` (1-based).
-    An answer that arrives once the attempt is submitted is refused (409) and never stored."""
+    An answer that arrives once the attempt is submitted is refused (409) and never stored. The
+    answer is written with one INSERT ... ON CONFLICT DO UPDATE (a learner changing their mind),
+    under the attempt's hold."""
     if attempt.status != AttemptStatus.open:
         raise AttemptError(SUBMITTED, status=409)
     if not 1 <= item_number <= len(attempt.delivered):
@@ -190,14 +229,31 @@ def save_answer(
     if attempt.deadline_at is not None and now >= attempt.deadline_at:
         _close(session, content, attempt, "timer")
         raise AttemptError("Time is up: the attempt was submitted as it stood.", status=409)
-    answer = session.get(Answer, (attempt.id, delivered.item_id), populate_existing=True)
-    if answer is None:
-        answer = Answer(attempt_id=attempt.id, item_id=delivered.item_id, chosen=original, answered_at=now)
-        session.add(answer)
-    else:
-        answer.chosen, answer.answered_at = original, now
+    _upsert_answer(session, attempt, delivered.item_id, original, now)
     session.commit()
-    return answer
+
+
+def _upsert(insert) -> Insert:
+    statement = insert(Answer.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["attempt_id", "item_id"],
+        set_={"chosen": statement.excluded.chosen, "answered_at": statement.excluded.answered_at},
+    )
+
+
+_UPSERT_ANSWER = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
+def _upsert_answer(session: Session, attempt: Attempt, item_id: str, chosen: int, now: datetime) -> None:
+    statement = _UPSERT_ANSWER[session.get_bind().dialect.name]
+    session.execute(
+        statement, {"attempt_id": attempt.id, "item_id": item_id, "chosen": chosen, "answered_at": now}
+    )
+    # Written past the ORM: what this session may have loaded of the answers is read again.
+    stale = session.identity_map.get(identity_key(Answer, (attempt.id, item_id)))
+    if stale is not None:
+        session.expire(stale)
+    session.expire(attempt, ["answers"])
 
 
 def set_flag(session: Session, attempt: Attempt, item_number: int, flagged: bool) -> bool:

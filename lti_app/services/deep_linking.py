@@ -65,7 +65,7 @@ def choose(
             raise LaunchError(
                 "This LMS is no longer registered with Skarp", "its registration was removed", status=403
             )
-        registration = DatabaseToolConf(uow.session).registration(platform)
+        registration = DatabaseToolConf(uow.session, uow.registry).registration(platform)
         spec = deep_linking.link_spec(chosen, graded_review)
         token = deep_linking.response_jwt(registration, ctx.deployment_id, settings, [spec], launch_url)
     return DeepLinkAnswer(settings["deep_link_return_url"], token)

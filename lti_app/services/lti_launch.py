@@ -105,7 +105,9 @@ def begin_login(
     if target and not (target == base or target.startswith(base + "/")):
         raise LaunchError("The login was refused", f"target_link_uri {target} is not a URL of this tool")
     with uow:
-        oidc = StrictOIDCLogin(request, DatabaseToolConf(uow.session), RedisLaunchDataStorage(uow.cache))
+        oidc = StrictOIDCLogin(
+            request, DatabaseToolConf(uow.session, uow.registry), RedisLaunchDataStorage(uow.cache)
+        )
         registration = oidc.validate_oidc_login()  # an unknown platform is told so before anything else
         if params[STORAGE_TARGET] and not values.get("lti1p3_new_window"):
             storage = RedisLaunchDataStorage(uow.cache, cookieless=True)
@@ -126,7 +128,7 @@ def launch(
     state = form.get("state", "")
     storage_target = platform_storage.target_of(state)
     with uow:
-        tool_conf = DatabaseToolConf(uow.session)
+        tool_conf = DatabaseToolConf(uow.session, uow.registry)
         if storage_target and "lti_storage_state" not in form:
             return _read_back(tool_conf, storage_target, state, form.get("id_token", ""))
         validated = message_launch(

@@ -1,7 +1,7 @@
 """Platform registrations (LMSs) and their deployments: add, list, remove. Used by the CLI and
 by Dynamic Registration; and the registered origins that the CSP header allows to frame the tool.
 
-The cached origins are dropped by the session factory's listener (adapters.platform_origins) when a
+The cached origins are dropped by the session factory's listener (adapters.registry.watch) when a
 commit touches a platform, so nothing here needs to know about the cache when it writes.
 """
 

@@ -16,23 +16,32 @@ from typing import Any
 
 import redis
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from lti_app.adapters.registry import Registry
 
 
 @dataclass
 class UnitOfWork:
     session: Session  # the source of truth
     cache: redis.Redis  # what can be rebuilt: launch caches, pylti1p3 state and nonces, key sets
+    registry: Registry  # this process's copy of the platforms, deployments and tool keys
     committed: bool = False
     _wrote: bool = field(default=False, repr=False)
 
     def _flushed(self, _session: Session, _context: Any) -> None:
         self._wrote = True
 
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:  # a statement written past the ORM
+            self._wrote = True
+
     def __enter__(self) -> UnitOfWork:
         self.committed = self._wrote = False
-        self._listener = self._flushed  # one bound method, so that it can be removed again
-        event.listen(self.session, "after_flush", self._listener)
+        # One bound method each, so that they can be removed again.
+        self._listeners = (("after_flush", self._flushed), ("do_orm_execute", self._executed))
+        for name, listener in self._listeners:
+            event.listen(self.session, name, listener)
         return self
 
     def __exit__(
@@ -41,7 +50,8 @@ class UnitOfWork:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        event.remove(self.session, "after_flush", self._listener)
+        for name, listener in self._listeners:
+            event.remove(self.session, name, listener)
         session = self.session
         if not self.committed and (self._wrote or session.new or session.dirty or session.deleted):
             self.rollback()

@@ -37,9 +37,9 @@ def launch_context(launch_id: str) -> LaunchContext:
     return ctx
 
 
-def _attempt(launch_id: str, attempt_id: int):
+def _attempt(launch_id: str, attempt_id: int, *, hold: bool = False):
     ctx = launch_context(launch_id)
-    attempt = attempts.owned_attempt(db(), ctx, attempt_id)
+    attempt = attempts.owned_attempt(db(), ctx, attempt_id, hold=hold)
     return ctx, attempt
 
 
@@ -92,7 +92,7 @@ def _remaining_seconds(attempt) -> int | None:
 def answer(launch_id: str, attempt_id: int, number: int):
     """Save the choice (if any) and the "mark for review" flag (if its button was pressed), then go
     where the learner asked: next, previous, a number, the answer review (a flag stays on the page)."""
-    _ctx, attempt = _attempt(launch_id, attempt_id)
+    _ctx, attempt = _attempt(launch_id, attempt_id, hold=True)
     choice = request.form.get("choice")
     if choice is not None:
         try:

@@ -24,7 +24,7 @@ SERVICE_TESTS := tests/test_lti_*.py tests/test_spaced_*.py tests/test_grade_pas
   tests/test_submit_concurrency.py tests/test_worker_processes.py tests/test_registration_security.py \
   tests/test_outbound_guard.py tests/test_csv_export.py tests/test_pagination.py tests/test_tool_pages_browser.py \
   tests/test_instructor_report.py tests/test_statistics_report.py tests/test_report_browser.py \
-  tests/test_learner_policies.py
+  tests/test_learner_policies.py tests/test_registry.py tests/test_db_idle_ping.py
 
 .PHONY: setup demo build test test-services lint benchmark wheel-check screenshots clean venv-broken
 

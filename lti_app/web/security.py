@@ -19,6 +19,7 @@ import hashlib
 import re
 
 from flask import Flask, Response, current_app, g
+from flask.sessions import SessionInterface
 
 from lti_app.adapters.db import db
 from lti_app.adapters.redis_store import store
@@ -84,5 +85,18 @@ def _headers(response: Response) -> Response:
     return response
 
 
+class NoCookieSession(SessionInterface):
+    """The tool keeps no cookie session (lti_app/extensions.py): the launch id in each page's URL is
+    the session. Flask's default would still build a signing serializer on every request, and a
+    stray write to flask.session fails loudly instead of setting a cookie the LMS frame may drop."""
+
+    def open_session(self, app: Flask, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        return None
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = NoCookieSession()
     app.after_request(_headers)

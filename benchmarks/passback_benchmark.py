@@ -5,9 +5,10 @@ scores to the sandbox LMS (its own gunicorn) over HTTP, in two phases (issue 13,
 
 1. capacity: a backlog of one graded attempt per learner is queued with no worker running; then the
    workers start and drain it. Scores per second = synced grades / (last synced - first synced).
-2. burst: with the workers running, every learner submits again, spread evenly over --burst-seconds
-   (1,000 submits in 10 s by default). Submit-to-confirmed latency p50/p99 (from the attempt's
-   submit to the LMS's 2xx), and that every grade landed exactly once.
+2. burst: with the workers running, every learner takes the check again (started and answered first,
+   as during an exam), then they all submit, spread evenly over --burst-seconds (1,000 submits in
+   10 s by default). Submit-to-confirmed latency p50/p99 (from the attempt's submit to the LMS's
+   2xx), and that every grade landed exactly once.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/skarp_bench \\
     REDIS_URL=redis://127.0.0.1:6379/14 python benchmarks/passback_benchmark.py [--learners N]
@@ -87,7 +88,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="grade worker processes")
     parser.add_argument("--concurrency", type=int, default=8, help="deliveries in flight per worker")
     parser.add_argument("--submit-processes", type=int, default=1, help="processes submitting attempts")
-    parser.add_argument("--submitters", type=int, default=4, help="threads per submitting process")
+    parser.add_argument("--submitters", type=int, default=8, help="threads per submitting process")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/skarp_bench")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -212,34 +213,47 @@ class Submitter:
 
             self.platform_id = tool_app.extensions["db_session"]().scalar(select(Platform.id))
 
-    def share(
-        self,
-        learners: list[tuple[int, str]],
-        round_number: int,
-        started: float,
-        interval: float,
-        threads: int,
-    ):
-        """Submit these (index, learner) pairs, each at `started` + index x `interval` (wall clock,
-        shared by every submitting process), from `threads` threads."""
+    def _in_session(self, work):
+        with self.tool_app.app_context():
+            session = self.tool_app.extensions["db_session"]()
+            try:
+                return work(session)
+            finally:
+                self.tool_app.extensions["db_session"].remove()
 
-        def one(pair: tuple[int, str]) -> int:
+    def prepare(self, learners: list[tuple[int, str]], round_number: int, threads: int):
+        """Start and answer an attempt for each (index, learner): what learners do before submitting."""
+
+        def one(pair: tuple[int, str]) -> tuple[int, str, int]:
             index, sub = pair
-            if (wait := started + index * interval - time.time()) > 0:
-                time.sleep(wait)
-            with self.tool_app.app_context():
-                session = self.tool_app.extensions["db_session"]()
-                try:
-                    return self._submit(session, sub, index + round_number)
-                finally:
-                    self.tool_app.extensions["db_session"].remove()
+            answered = self._in_session(lambda session: self._answered(session, sub, index + round_number))
+            return index, sub, answered
 
         with ThreadPoolExecutor(threads) as pool:
             return list(pool.map(one, learners))
 
-    def _submit(self, session, sub: str, seed: int) -> int:
+    def share(self, attempts: list[tuple[int, str, int]], started: float, interval: float, threads: int):
+        """Submit these (index, learner, attempt id), each at `started` + index x `interval` (wall clock,
+        shared by every submitting process), from `threads` threads: what the submit button runs."""
         content = self.tool_app.extensions["content"]
-        ctx = LaunchContext(
+
+        def submit(session, sub: str, attempt_id: int) -> int:
+            attempt = attempt_service.owned_attempt(session, self._context(sub), attempt_id, hold=True)
+            attempt_service.submit(session, content, attempt)
+            return attempt_id
+
+        def one(entry: tuple[int, str, int]) -> int:
+            index, sub, attempt_id = entry
+            if (wait := started + index * interval - time.time()) > 0:
+                time.sleep(wait)
+            return self._in_session(lambda session: submit(session, sub, attempt_id))
+
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(one, attempts))
+
+    def _context(self, sub: str) -> LaunchContext:
+        """The learner's launch, as the tool's pages have it."""
+        return LaunchContext(
             launch_id=f"bench-{sub}",
             platform_id=self.platform_id,
             deployment_id="deployment-1",
@@ -259,10 +273,13 @@ class Submitter:
                 },
             },
         )
+
+    def _answered(self, session, sub: str, seed: int) -> int:
+        content = self.tool_app.extensions["content"]
+        ctx = self._context(sub)
         attempt = attempt_service.start_attempt(session, content, ctx, "knowledge-check")
         for number in (1, 2):
             attempt_service.save_answer(session, content, attempt, number, (seed + number) % 4)
-        attempt_service.submit(session, content, attempt)
         return attempt.id
 
 
@@ -275,20 +292,24 @@ def _start_submitter(env: dict[str, str], link_id: str, sandbox_url: str) -> Non
     _SUBMITTER = Submitter(create_app(env), link_id, sandbox_url)
 
 
+def _prepare_share(*args) -> list[tuple[int, str, int]]:
+    return _SUBMITTER.prepare(*args)
+
+
 def _submit_share(*args) -> list[int]:
     return _SUBMITTER.share(*args)
 
 
 def submit_all(pool, learners: list[str], *, round_number: int, seconds: float, processes: int, threads: int):
-    """Every learner submits once, spread evenly over `seconds`, from `processes` processes (the web
-    tier has several: one Python process cannot grade 100 submits a second on its own)."""
-    started = time.time() + 0.5
-    interval = seconds / max(1, len(learners))
+    """Every learner starts and answers an attempt (not timed), then submits it, the submits spread
+    evenly over `seconds`, from `processes` processes (the web tier has several)."""
     indexed = list(enumerate(learners))
     shares = [indexed[n::processes] for n in range(processes)]
-    futures = [
-        pool.submit(_submit_share, share, round_number, started, interval, threads) for share in shares
-    ]
+    prepared = [pool.submit(_prepare_share, share, round_number, threads) for share in shares]
+    answered = [future.result() for future in prepared]
+    started = time.time() + 0.5
+    interval = seconds / max(1, len(learners))
+    futures = [pool.submit(_submit_share, share, started, interval, threads) for share in answered]
     ids = [attempt_id for future in futures for attempt_id in future.result()]
     return Submitted(ids, time.time() - started)
 
@@ -371,6 +392,10 @@ def report(result: dict, args) -> int:
     ]
     if result["failed"]:
         missed.append(f"{result['failed']} grades failed")
+    if result["burst_submit_seconds"] > args.burst_seconds + 1.0:  # the submits could not keep pace
+        missed.append(
+            f"the burst's submits took {result['burst_submit_seconds']:.1f} s, not {args.burst_seconds:.0f}"
+        )
     grades = result["capacity_grades"] + result["burst_grades"]
     if result["score_posts"] != grades:
         missed.append(f"{result['score_posts']} scores posted for {grades} grades (exactly once each)")

@@ -15,6 +15,7 @@ from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from courseware.assessment import (
@@ -291,34 +292,35 @@ def _close(session: Session, content: CourseContent, attempt: Attempt, by: str) 
     """Grade the stored answers and close the attempt; the caller holds the attempt (_hold_open)."""
     result = grade_attempt(content, attempt, _stored_answers(session, attempt))
     submitted_at = min(utcnow(), attempt.deadline_at) if attempt.deadline_at else utcnow()
+    values = {
+        "status": AttemptStatus.submitted,
+        "submitted_at": submitted_at,
+        "submitted_by": by,
+        "correct": result.correct,
+        "total": result.total,
+        "score": result.score,
+        "passed": result.passed,
+        "by_objective": {s.objective: [s.correct, s.total] for s in result.by_objective},
+        "results_at": utcnow(),
+    }
     closed = session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.open)
-        .values(
-            status=AttemptStatus.submitted,
-            submitted_at=submitted_at,
-            submitted_by=by,
-            correct=result.correct,
-            total=result.total,
-            score=result.score,
-            passed=result.passed,
-            by_objective={s.objective: [s.correct, s.total] for s in result.by_objective},
-            results_at=utcnow(),
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:  # cannot happen while the attempt is held; never grade twice
         session.rollback()
         return
+    for name, value in values.items():  # what was just written, without reading the row back
+        set_committed_value(attempt, name, value)
     results.store(session, content, attempt.id, result)  # the report reads these, never regrades
     metrics.submitted(by)
-    session.refresh(attempt)
     blueprint = content.blueprint(attempt.assessment_id)
     if grades.can_grade(attempt):  # the grade and its delivery commit together: the outbox
         grades.queue_grade(session, attempt, result, blueprint)
     spaced.record_assessment(session, content, attempt, result, blueprint.kind)  # lapses, mastery
     session.commit()
-    session.refresh(attempt)
     session.expire(attempt, ["answers"])
 
 

@@ -64,11 +64,16 @@ def result_rows(content: CourseContent, attempt_id: int, graded: GradedAttempt) 
 def store(session: Session, content: CourseContent, attempt_id: int, graded: GradedAttempt) -> None:
     """Add the attempt's results to the caller's transaction (which closes the attempt and sets its
     `results_at`)."""
-    items, objectives = result_rows(content, attempt_id, graded)
+    _insert_rows(session, *result_rows(content, attempt_id, graded))
+
+
+def _insert_rows(session: Session, items: list, objectives: list) -> None:
+    """One multi-row INSERT each, on the tables: the ORM's bulk insert would split the objective rows
+    in two batches (with and without a mastery), a round trip more on every submit."""
     if items:
-        session.execute(insert(AttemptItemResult), items)
+        session.execute(insert(AttemptItemResult.__table__), items)
     if objectives:
-        session.execute(insert(AttemptObjectiveResult), objectives)
+        session.execute(insert(AttemptObjectiveResult.__table__), objectives)
 
 
 def backfill(session: Session, content: CourseContent, where: Iterable) -> int:
@@ -107,11 +112,7 @@ def backfill(session: Session, content: CourseContent, where: Iterable) -> int:
                     log.warning("attempt %s cannot be regraded for the report: %r", attempt.id, error)
                     done += 1
                     continue  # claimed with no rows: its score stays as stored, it has no item results
-                items, objectives = result_rows(content, attempt.id, graded)
-                if items:
-                    session.execute(insert(AttemptItemResult), items)
-                if objectives:
-                    session.execute(insert(AttemptObjectiveResult), objectives)
+                _insert_rows(session, *result_rows(content, attempt.id, graded))
             done += 1
         session.commit()
         session.expire_all()

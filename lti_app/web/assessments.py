@@ -148,7 +148,7 @@ def review(launch_id: str, attempt_id: int):
 def submit(launch_id: str, attempt_id: int):
     """Submit; with questions unanswered, first a confirmation page (no JavaScript needed): its form
     posts here again with confirm=1. A closed or overdue attempt is submitted (or shown) at once."""
-    ctx, attempt = _attempt(launch_id, attempt_id)
+    ctx, attempt = _attempt(launch_id, attempt_id, hold=True)
     confirmed = request.form.get("confirm") == "1"
     if attempt.status == AttemptStatus.open and not confirmed and not attempts.is_overdue(attempt):
         state = attempts.view(db(), content(), attempt)

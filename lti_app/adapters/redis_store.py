@@ -24,6 +24,8 @@ import weakref
 
 import redis
 from flask import Flask, current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 #: Every client this process made; their connections are closed before an embedded server stops.
 _clients: weakref.WeakSet[redis.Redis] = weakref.WeakSet()
@@ -107,7 +109,12 @@ def _stop_embedded(server: redis.Redis, patience: float = 2.0) -> None:
 def _shutdown(server: redis.Redis) -> None:
     """SHUTDOWN NOSAVE on a connection of its own with a timeout and no retries: a server that does not
     answer (it may be exiting already) must never hang this process's exit (a test run once did)."""
-    quick = redis.Redis(unix_socket_path=server.socket_file, socket_timeout=2, socket_connect_timeout=2)
+    quick = redis.Redis(
+        unix_socket_path=server.socket_file,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        retry=Retry(NoBackoff(), 0),  # redis-py retries 3 times with backoff by default: minutes at exit
+    )
     try:
         quick.shutdown(nosave=True)
     except (redis.ConnectionError, redis.TimeoutError):

@@ -29,10 +29,9 @@ from courseware.assessment import (
 from courseware.model import AssessmentPlan, BlueprintKind, CourseContent, Item
 from lti_app.adapters.orm import Answer, Attempt, utcnow
 from lti_app.errors import AttemptError
-from lti_app.lti.claims import AGS as AGS_ENDPOINT
 from lti_app.observability import metrics
 from lti_app.services import grades, policies, results, spaced
-from lti_app.services.launches import LTI, LaunchContext
+from lti_app.services.launches import LaunchContext
 
 SUBMITTED = "This attempt has been submitted; answers can no longer change."
 
@@ -51,28 +50,43 @@ class AttemptView:
         return len(self.chosen_positions)
 
 
-def _owner_filter(ctx: LaunchContext, assessment_id: str):
-    return (
-        Attempt.platform_id == ctx.platform_id,
-        Attempt.deployment_id == ctx.deployment_id,
-        Attempt.resource_link_id == ctx.resource_link_id,
-        Attempt.user_sub == ctx.user_sub,
-        Attempt.assessment_id == assessment_id,
-    )
+# Whose an attempt is, as bound parameters: the statements below are built once (every page and every
+# answer save of a learner reads its attempt, and building a statement cost as much as running it).
+_OWNER = (
+    Attempt.platform_id == bindparam("platform_id"),
+    Attempt.deployment_id == bindparam("deployment_id"),
+    Attempt.resource_link_id == bindparam("resource_link_id"),
+    Attempt.user_sub == bindparam("user_sub"),
+    Attempt.assessment_id == bindparam("assessment_id"),
+)
+_ATTEMPTS_OF = (
+    select(Attempt).where(*_OWNER, Attempt.preview.is_(False)).order_by(Attempt.started_at, Attempt.id)
+)
+_OPEN = (
+    select(Attempt)
+    .where(*_OWNER, Attempt.status == AttemptStatus.open, Attempt.preview == bindparam("preview"))
+    .order_by(Attempt.id.desc())
+)
+_OWNED = select(Attempt).where(Attempt.id == bindparam("attempt_id"), *_OWNER)
+_OWNED_HELD = _OWNED.with_for_update().execution_options(populate_existing=True)
+
+
+def _owner(ctx: LaunchContext, assessment_id: str) -> dict[str, object]:
+    return {
+        "platform_id": ctx.platform_id,
+        "deployment_id": ctx.deployment_id,
+        "resource_link_id": ctx.resource_link_id,
+        "user_sub": ctx.user_sub,
+        "assessment_id": assessment_id,
+    }
 
 
 def attempts_of(session: Session, ctx: LaunchContext, assessment_id: str) -> list[Attempt]:
-    query = select(Attempt).where(*_owner_filter(ctx, assessment_id), Attempt.preview.is_(False))
-    return list(session.scalars(query.order_by(Attempt.started_at, Attempt.id)))
+    return list(session.scalars(_ATTEMPTS_OF, _owner(ctx, assessment_id)))
 
 
 def open_attempt(session: Session, ctx: LaunchContext, assessment_id: str) -> Attempt | None:
-    query = select(Attempt).where(
-        *_owner_filter(ctx, assessment_id),
-        Attempt.status == AttemptStatus.open,
-        Attempt.preview.is_(ctx.is_staff),
-    )
-    return session.scalar(query.order_by(Attempt.id.desc()))
+    return session.scalars(_OPEN, _owner(ctx, assessment_id) | {"preview": ctx.is_staff}).first()
 
 
 def start_attempt(
@@ -90,16 +104,9 @@ def start_attempt(
     delivered = assemble(blueprint, content.all_items(), seed)
     started = utcnow()
     attempt = Attempt(
-        platform_id=ctx.platform_id,
-        deployment_id=ctx.deployment_id,
-        context_id=ctx.context_id,
-        resource_link_id=ctx.resource_link_id,
-        user_sub=ctx.user_sub,
-        user_name=ctx.user_name,
+        **ctx.attempt_owner(),
         assessment_id=assessment_id,
         preview=ctx.is_staff,
-        resource_link_title=(ctx.claims.get(LTI + "resource_link") or {}).get("title") or "",
-        gradebook=ctx.claims.get(AGS_ENDPOINT),
         seed=seed,
         delivered=[{"item_id": d.item_id, "option_order": list(d.option_order)} for d in delivered],
         started_at=started,
@@ -119,33 +126,13 @@ def start_attempt(
     return attempt
 
 
-# Built once, with parameters: every page and every answer save of a learner reads its attempt, and
-# building the statement cost as much as running it.
-_OWNED = select(Attempt).where(
-    Attempt.id == bindparam("attempt_id"),
-    Attempt.platform_id == bindparam("platform_id"),
-    Attempt.deployment_id == bindparam("deployment_id"),
-    Attempt.resource_link_id == bindparam("resource_link_id"),
-    Attempt.user_sub == bindparam("user_sub"),
-    Attempt.assessment_id == bindparam("assessment_id"),
-)
-_OWNED_HELD = _OWNED.with_for_update().execution_options(populate_existing=True)
-
-
 def owned_attempt(session: Session, ctx: LaunchContext, attempt_id: int, *, hold: bool = False) -> Attempt:
     """The attempt, only if it belongs to this launch's learner and link (else 404: no probing).
 
     With `hold` (a request about to save an answer or a flag), the attempt is read and held in one
     statement where the database has row locks: the save that follows needs no second read of it."""
     locks = hold and _row_locks(session)
-    owner = {
-        "attempt_id": attempt_id,
-        "platform_id": ctx.platform_id,
-        "deployment_id": ctx.deployment_id,
-        "resource_link_id": ctx.resource_link_id,
-        "user_sub": ctx.user_sub,
-        "assessment_id": ctx.assessment_id,
-    }
+    owner = _owner(ctx, ctx.assessment_id) | {"attempt_id": attempt_id}
     attempt = session.scalar(_OWNED_HELD if locks else _OWNED, owner)
     if attempt is None:
         raise AttemptError("No such attempt for this launch.", status=404)

@@ -20,7 +20,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from lti_app.adapters.orm import LaunchRecord, utcnow
-from lti_app.lti.claims import LTI, LaunchClaims, shorten
+from lti_app.lti.claims import AGS, LTI, LaunchClaims, shorten
 from lti_app.lti.roles import grants_instructor_view
 
 
@@ -47,6 +47,20 @@ class LaunchContext:
     @property
     def custom(self) -> dict[str, Any]:
         return self.claims.get(LTI + "custom") or {}
+
+    def attempt_owner(self) -> dict[str, Any]:
+        """The columns of an attempt made in this launch that say whose it is and where its grade goes
+        (start_attempt, and the spaced review's completion record)."""
+        return {
+            "platform_id": self.platform_id,
+            "deployment_id": self.deployment_id,
+            "context_id": self.context_id,
+            "resource_link_id": self.resource_link_id,
+            "user_sub": self.user_sub,
+            "user_name": self.user_name,
+            "resource_link_title": (self.claims.get(LTI + "resource_link") or {}).get("title") or "",
+            "gradebook": self.claims.get(AGS),
+        }
 
 
 def assessment_of(claims: LaunchClaims, known: set[str], default: str) -> str:

@@ -37,9 +37,8 @@ from courseware.spaced import (
 )
 from lti_app.adapters.orm import Attempt, ReviewCardState, ReviewLogEntry, utcnow
 from lti_app.errors import ReviewError
-from lti_app.lti.claims import AGS as AGS_ENDPOINT
 from lti_app.services import grades
-from lti_app.services.launches import LTI, LaunchContext
+from lti_app.services.launches import LaunchContext
 from lti_app.services.spaced_cards import (
     Learner,
     card_of,
@@ -351,16 +350,9 @@ def _complete_if_done(
 
 def _completion_attempt(ctx: LaunchContext, at: datetime) -> Attempt:
     return Attempt(
-        platform_id=ctx.platform_id,
-        deployment_id=ctx.deployment_id,
-        context_id=ctx.context_id,
-        resource_link_id=ctx.resource_link_id,
-        user_sub=ctx.user_sub,
-        user_name=ctx.user_name,
+        **ctx.attempt_owner(),
         assessment_id=ctx.assessment_id,
         preview=False,
-        resource_link_title=(ctx.claims.get(LTI + "resource_link") or {}).get("title") or "",
-        gradebook=ctx.claims.get(AGS_ENDPOINT),
         seed=0,
         delivered=[],  # nothing drawn: a review has no questions of its own
         status=AttemptStatus.submitted,

@@ -18,9 +18,9 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import redis
+from jwcrypto.jwk import JWK
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -44,22 +44,23 @@ class PlatformEntry:
     auth_token_url: str
     key_set_url: str
     auth_audience: str | None
+    origin: str  # scheme://host[:port] of the LMS (Platform.origin)
     deployment_ids: frozenset[str]
-
-    @property
-    def origin(self) -> str:
-        """scheme://host[:port] of the LMS."""
-        parts = urlsplit(self.auth_login_url)
-        return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass(frozen=True)
 class KeyEntry:
-    """The tool's signing key: its private PEM (pylti1p3 signs with it) and public JWK."""
+    """The tool's signing key as pylti1p3 takes it: private PEM (it signs with it) and public PEM."""
 
     kid: str
     private_pem: str
-    public_jwk: dict
+    public_pem: str
+
+    @classmethod
+    def of(cls, key: ToolKey) -> KeyEntry:
+        """Converted once per snapshot, not once per request."""
+        public_pem = JWK.from_json(json.dumps(key.public_jwk)).export_to_pem().decode()
+        return cls(key.kid, key.private_pem, public_pem)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def _load(session: Session, generation: bytes | None) -> Snapshot:
             auth_token_url=p.auth_token_url,
             key_set_url=p.key_set_url,
             auth_audience=p.auth_audience,
+            origin=p.origin,
             deployment_ids=frozenset(d.deployment_id for d in p.deployments),
         )
         for p in platforms
@@ -127,7 +129,7 @@ def _load(session: Session, generation: bytes | None) -> Snapshot:
         .where(ToolKey.retired_at.is_(None))
         .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
     )
-    key = KeyEntry(newest.kid, newest.private_pem, dict(newest.public_jwk)) if newest is not None else None
+    key = KeyEntry.of(newest) if newest is not None else None
     return Snapshot(generation, time.monotonic(), entries, key)
 
 
@@ -155,8 +157,3 @@ def watch(factory: sessionmaker, cache: redis.Redis) -> None:
     @event.listens_for(factory, "after_rollback")
     def _discard(session: Session) -> None:
         session.info.pop(_CHANGED, None)
-
-
-def public_jwk_json(key: KeyEntry) -> str:
-    """The public JWK as canonical JSON (a cache key for its PEM form)."""
-    return json.dumps(key.public_jwk, sort_keys=True)

@@ -2,13 +2,12 @@
 
 One instance serves one request. Platforms, deployments and the signing key come from this process's
 registry snapshot (adapters.registry: checked against Redis once per instance, reloaded from the
-database when anything changed), so a launch reads no registration table. The tool's public key is
-converted to PEM once per process (key ids never change their key).
+database when anything changed), so a launch reads no registration table; the signing key comes as
+PEM, converted once per snapshot.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
@@ -17,7 +16,7 @@ from pylti1p3.tool_config import ToolConfAbstract
 from sqlalchemy.orm import Session
 
 from lti_app.adapters.orm import Platform
-from lti_app.adapters.registry import KeyEntry, PlatformEntry, Registry, Snapshot, public_jwk_json
+from lti_app.adapters.registry import KeyEntry, PlatformEntry, Registry, Snapshot
 from lti_app.lti import keys
 
 
@@ -65,7 +64,7 @@ class DatabaseToolConf(ToolConfAbstract):
             .set_auth_audience(platform.auth_audience)
             .set_key_set_url(platform.key_set_url)
             .set_tool_private_key(key.private_pem)
-            .set_tool_public_key(_public_pem(public_jwk_json(key)))
+            .set_tool_public_key(key.public_pem)
         )
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
@@ -86,11 +85,4 @@ class DatabaseToolConf(ToolConfAbstract):
 def _first_key(session: Session) -> KeyEntry:
     """No key yet (a new installation): make it now; its commit makes every snapshot reload."""
     key = keys.signing_key(session)
-    return KeyEntry(key.kid, key.private_pem, dict(key.public_jwk))
-
-
-@functools.lru_cache(maxsize=16)
-def _public_pem(public_jwk_json: str) -> str:
-    from jwcrypto.jwk import JWK
-
-    return JWK.from_json(public_jwk_json).export_to_pem().decode()
+    return KeyEntry.of(key)

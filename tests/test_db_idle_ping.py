@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from lti_app.adapters import db
 
@@ -32,17 +32,24 @@ def _backend(engine) -> int:
         return connection.scalar(text("SELECT pg_backend_pid()"))
 
 
-def _pings(engine) -> list[str]:
-    seen: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+def _pings(engine, monkeypatch) -> list[object]:
+    """Every ping the dialect sends (it goes past SQLAlchemy's statement events, on the raw connection)."""
+    seen: list[object] = []
+    ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection):
+        seen.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
     return seen
 
 
-def test_a_connection_used_a_moment_ago_is_not_pinged(engine):
+def test_a_connection_used_a_moment_ago_is_not_pinged(engine, monkeypatch):
     first = _backend(engine)
-    statements = _pings(engine)
+    pings = _pings(engine, monkeypatch)
     assert _backend(engine) == first  # the same pooled connection, handed out again
-    assert statements == ["SELECT pg_backend_pid()"]  # and no ping before it
+    assert pings == []  # and no ping before it
 
 
 def test_an_idle_connection_killed_by_the_database_is_replaced_before_use(engine, monkeypatch):
@@ -54,5 +61,6 @@ def test_an_idle_connection_killed_by_the_database_is_replaced_before_use(engine
     finally:
         admin.dispose()
     monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # as if it had sat idle for a while
+    pings = _pings(engine, monkeypatch)
     fresh = _backend(engine)  # the ping finds it dead: the pool connects again, no error reaches us
-    assert fresh != dead
+    assert fresh != dead and pings

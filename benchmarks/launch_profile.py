@@ -1,14 +1,14 @@
 """Where a launch and an answer save spend their time: SQL statements, Redis commands, hottest functions.
 
-    python benchmarks/launch_profile.py [--launches 200] [--saves 200] [--top 25]
+    python benchmarks/launch_profile.py [--launches 200] [--saves 200] [--top 25] [--sort cumulative]
     DATABASE_URL=postgresql+psycopg://... REDIS_URL=redis://... python benchmarks/launch_profile.py
 
 A launch here is what a learner's browser does when the LMS opens the activity: the OIDC login
 (GET /lti/login) and the launch (POST /lti/launch with an id_token the sandbox LMS signed), up to the
 tool's 303. The tool runs in this process through Flask's test client (no HTTP in the profile); the
 sandbox LMS serves its keys over loopback. Counts are exact (SQLAlchemy cursor events, Redis
-commandstats); the profile is cProfile's, sorted by own time. Used to find avoidable work (issue 13,
-point 4); the throughput itself is measured by lti_benchmark.py.
+commandstats); the profile is cProfile's, by own time unless --sort says otherwise. Used to find
+avoidable work (issue 13, point 4); the throughput itself is measured by lti_benchmark.py.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def main() -> int:
     parser.add_argument("--launches", type=int, default=200)
     parser.add_argument("--saves", type=int, default=200, help="answer saves to profile after the launches")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime", help="pstats order: tottime (own time), cumulative...")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="skarp-profile-"))
     url = database_url(folder)
@@ -138,11 +139,11 @@ def main() -> int:
             ("answer saves", save, args.saves),
         ):
             if count:
-                measure(label, action, count, cache, statements, args.top)
+                measure(label, action, count, cache, statements, args.top, args.sort)
     return 0
 
 
-def measure(label: str, action, count: int, cache, statements: list[int], top: int) -> None:
+def measure(label: str, action, count: int, cache, statements: list[int], top: int, sort: str) -> None:
     """Run `action` `count` times under cProfile; print per-call time, SQL statements and Redis commands."""
     statements[0] = 0
     cache.config_resetstat()
@@ -160,9 +161,8 @@ def measure(label: str, action, count: int, cache, statements: list[int], top: i
     print(f"SQL statements each: {statements[0] / count:.1f}")
     print("Redis commands each: " + ", ".join(f"{k} {v / count:.1f}" for k, v in sorted(commands.items())))
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(top)
+    pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(top)
     print(out.getvalue())
-    return 0
 
 
 if __name__ == "__main__":

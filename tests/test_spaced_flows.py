@@ -156,21 +156,27 @@ def finish_queue(browser, home_url: str) -> list[str]:
     raise AssertionError(f"the queue never emptied: {seen}")
 
 
-def deep_link_review(lms, grading: str) -> dict:
-    """An instructor places the spaced review with deep linking; returns the sandbox's new link."""
+def deep_link(lms, assessment: str, grading: str) -> tuple[str, dict]:
+    """An instructor places `assessment` with deep linking; returns the picker page's text and the
+    sandbox's new link."""
     browser = lms.browser()
     picker = lms.launch(browser, INSTRUCTOR, "deep-link")
-    assert "should it go to the gradebook?" in picker.text
     chosen = browser.post(
         picker.url,
-        data={"csrf_token": csrf_of(picker.text), "assessment": "spaced-review", "grading": grading},
+        data={"csrf_token": csrf_of(picker.text), "assessment": assessment, "grading": grading},
         timeout=10,
     )
     action, fields = form_of(chosen.text)
     assert browser.post(action, data=fields, timeout=10).status_code == 200
     state = requests.get(f"{lms.sandbox_url}/sandbox/state", timeout=10).json()
     tool = next(tool for tool in state["tools"] if tool["client_id"] == lms.client_id)
-    link = tool["resource_links"][-1]
+    return picker.text, tool["resource_links"][-1]
+
+
+def deep_link_review(lms, grading: str) -> dict:
+    """An instructor places the spaced review with deep linking; returns the sandbox's new link."""
+    picker, link = deep_link(lms, "spaced-review", grading)
+    assert "should it go to the gradebook?" in picker
     assert link["title"] == "Spaced review" and link["custom"]["assessment"] == "spaced-review"
     return link
 
@@ -518,19 +524,8 @@ def test_the_seeded_review_link_without_a_grading_choice_is_ungraded(lms):
 
 
 def test_deep_linking_the_other_activities_still_carries_their_line_item(lms):
-    browser = lms.browser()
-    picker = lms.launch(browser, INSTRUCTOR, "deep-link")
-    assert "each learner's own cards" in picker.text and "(18 questions, graded out of 18)" in picker.text
-    chosen = browser.post(
-        picker.url,
-        data={"csrf_token": csrf_of(picker.text), "assessment": "diagnostic", "grading": "ungraded"},
-        timeout=10,
-    )
-    action, fields = form_of(chosen.text)
-    assert browser.post(action, data=fields, timeout=10).status_code == 200
-    state = requests.get(f"{lms.sandbox_url}/sandbox/state", timeout=10).json()
-    tool = next(tool for tool in state["tools"] if tool["client_id"] == lms.client_id)
-    link = tool["resource_links"][-1]
+    picker, link = deep_link(lms, "diagnostic", "ungraded")
+    assert "each learner's own cards" in picker and "(18 questions, graded out of 18)" in picker
     assert link["custom"] == {"assessment": "diagnostic"} and len(link["line_items"]) == 1
 
 
